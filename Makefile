@@ -1,0 +1,58 @@
+# CoopCore: `make run` serves the demo, `make test` runs every check. Both set up what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+SERVICES := $(PY) -m control_plane.devservices exec --
+PYTEST_WORKERS ?= 2
+
+.PHONY: run test lint typecheck migrations-check messages chromium bench bench-provisioning install clean-data
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade uv
+	$(VENV)/bin/uv pip install --quiet --python $(PY) -e '.[dev]'
+	@touch $@
+
+# Translations are kept as .po files; the compiled .mo files are built here (Babel, no gettext needed).
+messages: $(INSTALLED)
+	@for po in locale/*/LC_MESSAGES/*.po; do \
+		$(VENV)/bin/pybabel compile --use-fuzzy -i "$$po" -o "$${po%.po}.mo" >/dev/null || exit 1; \
+	done
+
+run: $(INSTALLED) messages
+	$(PY) -m control_plane.devservices run
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+
+migrations-check: $(INSTALLED)
+	$(SERVICES) $(PY) manage.py makemigrations --check --dry-run
+
+# Browser tests drive Debian's Chromium; install it when we can (root) and it is missing.
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing Chromium from Debian for the browser tests ..."; \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+				|| echo "WARNING: Chromium could not be installed; browser tests will be skipped (loudly)."; \
+		else \
+			echo "WARNING: no Chromium and not root; browser tests will be skipped (loudly)."; \
+		fi; \
+	fi
+
+test: $(INSTALLED) messages chromium lint migrations-check
+	$(SERVICES) $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+bench: bench-provisioning
+
+bench-provisioning: $(INSTALLED)
+	$(SERVICES) $(PY) -m bench.provisioning
+
+clean-data:
+	rm -rf .data

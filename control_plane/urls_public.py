@@ -1,0 +1,12 @@
+"""URLs of the bare domain: the public site and the control plane."""
+
+from django.urls import path
+
+from control_plane.health import healthz
+from frontend import views
+
+urlpatterns = [
+    path("", views.public_home, name="public_home"),
+    path("language/", views.set_language, name="set_language"),
+    path("healthz", healthz, name="healthz"),
+]

@@ -1,0 +1,31 @@
+"""URLs of a cooperative's workspace (<slug>.<domain suffix>)."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
+
+from control_plane.health import healthz
+from core_banking.staff.api import MeView
+from frontend import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("accounts/password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"
+    ),
+    path("language/", views.set_language, name="set_language"),
+    path("staff/", views.staff_list, name="staff_list"),
+    path("audit/", views.audit_trail, name="audit_trail"),
+    path("healthz", healthz, name="healthz"),
+    path("api/v1/me/", MeView.as_view(), name="api_me"),
+    path("api/v1/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+]

@@ -1,0 +1,1 @@
+"""The cooperative's workspace: everything here lives in the cooperative's own schema."""

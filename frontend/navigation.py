@@ -1,0 +1,50 @@
+"""The staff navigation: one entry per module, shown once the module's page exists and the role allows it.
+
+Modules add their entry here; an entry whose URL name does not resolve yet is left out, so the
+menu never links to a page that is not there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from core_banking.staff.roles import Capability
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    url_name: str
+    label: str | Promise
+    capability: Capability | None = None
+
+
+NAVIGATION: tuple[NavEntry, ...] = (
+    NavEntry("home", _("Dashboard")),
+    NavEntry("members:list", _("Members"), Capability.MANAGE_MEMBERS),
+    NavEntry("savings:accounts", _("Savings"), Capability.POST_TRANSACTIONS),
+    NavEntry("lending:loans", _("Loans"), Capability.APPRAISE_LOANS),
+    NavEntry("lending:approvals", _("Approvals"), Capability.APPROVE_LOANS),
+    NavEntry("ledger:journal", _("Accounting"), Capability.POST_JOURNAL),
+    NavEntry("collections:sheet", _("Field collection"), Capability.COLLECT_IN_FIELD),
+    NavEntry("reporting:index", _("Reports"), Capability.VIEW_REPORTS),
+    NavEntry("staff_list", _("Staff"), Capability.MANAGE_STAFF),
+    NavEntry("audit_trail", _("Audit trail"), Capability.VIEW_AUDIT_TRAIL),
+)
+
+
+def entries_for(capabilities: frozenset[Capability], current_path: str) -> list[dict[str, object]]:
+    visible = []
+    for entry in NAVIGATION:
+        if entry.capability is not None and entry.capability not in capabilities:
+            continue
+        try:
+            url = reverse(entry.url_name)
+        except NoReverseMatch:
+            continue  # the module is not built yet
+        current = current_path == url if url == "/" else current_path.startswith(url)
+        visible.append({"url": url, "label": entry.label, "current": current})
+    return visible

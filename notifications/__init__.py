@@ -1,0 +1,1 @@
+"""SMS and e-mail outbox, providers, templates per language, delivery callbacks, reminders (per workspace)."""

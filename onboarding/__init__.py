@@ -1,0 +1,1 @@
+"""Online sign-up and data migration from a cooperative's old records (control plane, public schema)."""

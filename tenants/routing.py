@@ -1,0 +1,31 @@
+"""Host-based routing: the bare domain is the public site, <slug>.<suffix> a workspace, anything else 404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django_tenants.middleware.main import TenantMainMiddleware
+
+
+class WorkspaceRoutingMiddleware(TenantMainMiddleware):  # type: ignore[misc]
+    """django-tenants' router, with the public site on the bare domain and the template never served."""
+
+    def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        connection.set_schema_to_public()
+        try:
+            hostname = self.hostname_from_request(request)
+        except Exception:  # noqa: BLE001 - DisallowedHost and friends: let the parent answer them
+            return super().process_request(request)  # type: ignore[no-any-return]
+        if hostname == settings.COOPCORE_DOMAIN_SUFFIX:
+            self.setup_url_routing(request, force_public=True)
+            return None
+        return super().process_request(request)  # type: ignore[no-any-return]
+
+    def get_tenant(self, domain_model: Any, hostname: str) -> Any:
+        tenant = super().get_tenant(domain_model, hostname)
+        if tenant.is_template:
+            raise domain_model.DoesNotExist
+        return tenant
