@@ -33,10 +33,13 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
-        schema = connection.schema_name
-        bind_tenant(schema)
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        # django-structlog's RequestMiddleware (earlier in the chain) has bound the request id already,
+        # taken from the proxy's X-Request-ID header when there is one.
+        request_id = str(structlog.contextvars.get_contextvars().get("request_id", ""))[:64]
+        if not request_id:
+            request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+            structlog.contextvars.bind_contextvars(request_id=request_id)
+        bind_tenant(connection.schema_name)
         token = set_origin(
             RequestOrigin(
                 ip_address=client_ip(request),

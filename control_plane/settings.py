@@ -78,7 +78,6 @@ AUTH_USER_MODEL = "identity.User"
 MIDDLEWARE = [
     "tenants.routing.WorkspaceRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
     "control_plane.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -92,6 +91,10 @@ MIDDLEWARE = [
     "core_banking.staff.middleware.ReadOnlyRoleMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+
+if CONFIG.is_production:
+    # Development serves static files through runserver; production through WhiteNoise.
+    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 TEMPLATES = [
     {
@@ -221,6 +224,8 @@ CELERY_BEAT_SCHEDULE = {
 # Seconds between worker heartbeats; /healthz fails when none is younger than three of them.
 COOPCORE_WORKER_HEARTBEAT_SECONDS = 10
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
+# The TLS proxy (or a client) may name the request; that id then follows it through logs and the audit trail.
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
 
 # --- API -----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

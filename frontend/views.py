@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
@@ -12,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from control_plane.audit.models import AuditEvent
+from control_plane.audit.services import audit_record
 from core_banking.staff.models import StaffProfile
 from core_banking.staff.roles import ROLE_LABELS, Capability, Role
 from tenants.services import SLUG_PATTERN, domain_for
@@ -87,3 +92,21 @@ def public_home(request: HttpRequest) -> HttpResponse:
             return HttpResponseRedirect(f"{scheme}://{domain_for(slug)}{':' + port if port else ''}/")
         error = "invalid"
     return render(request, "public/home.html", {"workspace": slug, "error": error})
+
+
+class AuditedLoginView(auth_views.LoginView):
+    """Django's log-in, with each successful log-in on the audit trail (failures are counted by axes)."""
+
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        response = super().form_valid(form)
+        audit_record(actor=form.get_user(), action="auth.login")
+        return response
+
+
+class AuditedLogoutView(auth_views.LogoutView):
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated:
+            audit_record(actor=request.user, action="auth.logout")
+        return super().post(request, *args, **kwargs)
