@@ -8,7 +8,7 @@ from tenant_schemas_celery.scheduler import TenantAwarePersistentScheduler
 from tenants.models import Cooperative
 
 
-class WorkspaceScheduler(TenantAwarePersistentScheduler):  # type: ignore[misc]
+class WorkspaceScheduler(TenantAwarePersistentScheduler):
     """An entry without ``tenant_schemas`` runs once per live cooperative (never the template)."""
 
     @classmethod

@@ -20,7 +20,7 @@ WORKER_HEARTBEAT_KEY = "coopcore:worker-heartbeat"
 class WorkerHeartbeat(bootsteps.StartStopStep):
     """Writes a short-lived key to Redis while the worker runs; /healthz reads it."""
 
-    requires = {"celery.worker.components:Timer"}
+    requires = ("celery.worker.components:Timer",)
 
     def __init__(self, worker: Any, **kwargs: Any) -> None:
         super().__init__(worker, **kwargs)

@@ -45,7 +45,7 @@ def embedded_postgres() -> Iterator[str]:
     pgdata.mkdir(parents=True, exist_ok=True)
     print(f"Starting embedded PostgreSQL in {pgdata} ...", flush=True)
     server = pgserver.get_server(pgdata, cleanup_mode="stop")
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")  # noqa: S608
     if "(1 row)" not in exists:
         server.psql(f"CREATE DATABASE {DATABASE_NAME};")
     socket_dir = str(server.get_postmaster_info().socket_dir)
@@ -145,7 +145,9 @@ def cmd_run(host: str, port: int) -> int:
         try:
             for command in commands.values():
                 processes.append(subprocess.Popen(command, cwd=ROOT, env=env))
-            print("\nCoopCore is running: web, Celery worker and beat. Ctrl-C stops everything.\n", flush=True)
+            print(
+                "\nCoopCore is running: web, Celery worker and beat. Ctrl-C stops everything.\n", flush=True
+            )
             _manage(env, "demo_info", "--port", str(port))
             while all(process.poll() is None for process in processes):
                 time.sleep(0.5)

@@ -8,12 +8,12 @@ from collections.abc import Callable
 
 import structlog
 from django.conf import settings
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
 from control_plane.audit.services import RequestOrigin, reset_origin, set_origin
 from control_plane.observability import bind_tenant
+from tenants.db import current_schema
 
 SUPPORTED_LANGUAGES = frozenset(code for code, _name in settings.LANGUAGES)
 
@@ -27,7 +27,7 @@ def client_ip(request: HttpRequest) -> str | None:
 
 
 class RequestContextMiddleware:
-    """Binds the tenant and request id to logs, Sentry and the audit trail; activates the tenant's time zone."""
+    """Tenant and request id onto logs, Sentry and the audit trail; the tenant's time zone activated."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -39,7 +39,7 @@ class RequestContextMiddleware:
         if not request_id:
             request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
             structlog.contextvars.bind_contextvars(request_id=request_id)
-        bind_tenant(connection.schema_name)
+        bind_tenant(current_schema())
         token = set_origin(
             RequestOrigin(
                 ip_address=client_ip(request),

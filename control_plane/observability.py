@@ -19,7 +19,9 @@ _SHARED_PROCESSORS: list[Any] = [
 def configure_logging(*, log_format: str, level: str) -> dict[str, Any]:
     """Configure structlog and return the stdlib LOGGING dict Django installs."""
     renderer: Any = (
-        structlog.processors.JSONRenderer() if log_format == "json" else structlog.dev.ConsoleRenderer(colors=False)
+        structlog.processors.JSONRenderer()
+        if log_format == "json"
+        else structlog.dev.ConsoleRenderer(colors=False)
     )
     structlog.configure(
         processors=[*_SHARED_PROCESSORS, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

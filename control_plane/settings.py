@@ -159,6 +159,8 @@ if CONFIG.tls_proxy_header:
     SECURE_PROXY_SSL_HEADER = CONFIG.tls_proxy_header
 if CONFIG.is_production:
     SECURE_SSL_REDIRECT = True
+    # Orchestrator probes reach the pods directly over plain HTTP, behind the TLS proxy.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365

@@ -2,11 +2,12 @@
 
 from django.urls import path
 
-from control_plane.health import healthz
+from control_plane.health import healthz, livez
 from frontend import views
 
 urlpatterns = [
     path("", views.public_home, name="public_home"),
     path("language/", views.set_language, name="set_language"),
     path("healthz", healthz, name="healthz"),
+    path("livez", livez, name="livez"),
 ]

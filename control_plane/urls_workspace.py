@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from control_plane.health import healthz
+from control_plane.health import healthz, livez
 from core_banking.staff.api import MeView
 from frontend import views
 
@@ -13,7 +13,11 @@ urlpatterns = [
     path("accounts/login/", views.AuditedLoginView.as_view(), name="login"),
     path("accounts/logout/", views.AuditedLogoutView.as_view(), name="logout"),
     path("accounts/password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
-    path("accounts/password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "accounts/password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
     path(
         "accounts/reset/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(),
@@ -26,6 +30,7 @@ urlpatterns = [
     path("staff/", views.staff_list, name="staff_list"),
     path("audit/", views.audit_trail, name="audit_trail"),
     path("healthz", healthz, name="healthz"),
+    path("livez", livez, name="livez"),
     path("api/v1/me/", MeView.as_view(), name="api_me"),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api_schema"),
 ]

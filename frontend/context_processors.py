@@ -3,12 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 from django.http import HttpRequest
 
 from core_banking.staff.roles import ROLE_LABELS, Role
 from frontend.formatting import format_local_date
 from frontend.navigation import entries_for
+from tenants.db import in_public_schema
 
 
 def workspace(request: HttpRequest) -> dict[str, Any]:
@@ -16,7 +16,7 @@ def workspace(request: HttpRequest) -> dict[str, Any]:
     language = getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
     context: dict[str, Any] = {"language_choices": settings.LANGUAGES, "current_language": language}
     tenant = getattr(request, "tenant", None)
-    if tenant is None or connection.schema_name == settings.PUBLIC_SCHEMA_NAME:
+    if tenant is None or in_public_schema():
         return context
     context["cooperative"] = tenant
     context["business_date"] = format_local_date(

@@ -30,7 +30,9 @@ def to_native_digits(text: str, language: str) -> str:
     return text.translate(str.maketrans("0123456789", digits))
 
 
-def format_local_date(value: dt.date, language: str, *, native_digits: bool = False, style: str = "medium") -> str:
+def format_local_date(
+    value: dt.date, language: str, *, native_digits: bool = False, style: str = "medium"
+) -> str:
     if language == "th":
         # Babel formats the Gregorian calendar only; Thai readers expect the Buddhist era.
         shifted_year = value.year + BUDDHIST_ERA_OFFSET

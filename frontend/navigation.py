@@ -7,6 +7,7 @@ menu never links to a page that is not there.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
@@ -36,7 +37,7 @@ NAVIGATION: tuple[NavEntry, ...] = (
 )
 
 
-def entries_for(capabilities: frozenset[Capability], current_path: str) -> list[dict[str, object]]:
+def entries_for(capabilities: frozenset[Capability], current_path: str) -> list[dict[str, Any]]:
     visible = []
     for entry in NAVIGATION:
         if entry.capability is not None and entry.capability not in capabilities:

@@ -58,7 +58,9 @@ DEMO_COOPERATIVES: tuple[DemoCooperative, ...] = (
             DemoStaff("accountant", "কামাল", "হোসেন", (Role.ACCOUNTANT,), "HO", all_branches=True),
             DemoStaff("loanofficer", "নাসরিন", "সুলতানা", (Role.LOAN_OFFICER,), "MIR"),
             DemoStaff("approver1", "মিজানুর", "রহমান", (Role.APPROVER,), "MIR", approver_level=1),
-            DemoStaff("approver2", "সেলিনা", "পারভীন", (Role.APPROVER,), "HO", approver_level=2, all_branches=True),
+            DemoStaff(
+                "approver2", "সেলিনা", "পারভীন", (Role.APPROVER,), "HO", approver_level=2, all_branches=True
+            ),
             DemoStaff("field", "আব্দুল", "করিম", (Role.FIELD_OFFICER,), "MIR"),
             DemoStaff("auditor", "শাহানা", "বেগম", (Role.AUDITOR,), "HO", all_branches=True),
         ),

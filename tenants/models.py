@@ -48,7 +48,9 @@ class Cooperative(TenantMixin):
     use_native_digits = models.BooleanField(
         _("native digits"), default=False, help_text=_("Show Bangla (or Thai) digits instead of 0-9.")
     )
-    lifecycle = models.CharField(_("state"), max_length=16, choices=Lifecycle.choices, default=Lifecycle.TRIAL)
+    lifecycle = models.CharField(
+        _("state"), max_length=16, choices=Lifecycle.choices, default=Lifecycle.TRIAL
+    )
     is_template = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -99,3 +101,6 @@ class UsageSnapshot(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["cooperative", "measured_on"], name="one_usage_snapshot_per_day")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.cooperative_id} {self.measured_on}"

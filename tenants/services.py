@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from babel import Locale, UnknownLocaleError
+from babel import Locale
 from babel.numbers import list_currencies
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.migrations.loader import MigrationLoader
 from django_tenants.clone import CloneSchema
-from django_tenants.utils import schema_exists, schema_context, tenant_context
+from django_tenants.utils import schema_context, schema_exists, tenant_context
 
 from control_plane.audit.services import audit_record
 from control_plane.errors import BusinessRuleViolation, ErrorCode
@@ -89,7 +89,9 @@ def _completed(spec: CooperativeSpec) -> CooperativeSpec:
         default_language=(spec.default_language or preset.language).strip().lower(),
         time_zone=(spec.time_zone or preset.time_zone).strip(),
         registration_number=spec.registration_number.strip(),
-        use_native_digits=preset.use_native_digits if spec.use_native_digits is None else spec.use_native_digits,
+        use_native_digits=preset.use_native_digits
+        if spec.use_native_digits is None
+        else spec.use_native_digits,
         head_office_name=spec.head_office_name.strip() or preset.head_office_name,
     )
 
@@ -223,7 +225,9 @@ def _clone_template(cooperative: Cooperative) -> None:
     CloneSchema().clone_schema(settings.TENANT_BASE_SCHEMA, cooperative.schema_name, set_connection=False)
 
 
-def _seed_workspace(cooperative: Cooperative, spec: CooperativeSpec, admin: AdminSpec, actor: Any | None) -> None:
+def _seed_workspace(
+    cooperative: Cooperative, spec: CooperativeSpec, admin: AdminSpec, actor: Any | None
+) -> None:
     from core_banking.organisation.services import branch_create
     from core_banking.staff.roles import Role
     from core_banking.staff.services import staff_user_create
@@ -286,4 +290,9 @@ def cooperative_provision(
                 target=cooperative,
                 changes={"slug": spec.slug, "country": spec.country, "currency": spec.currency},
             )
+    if not connection.in_atomic_block:
+        # The session's catalog caches now hold every relation the clone touched, and each later DDL
+        # statement on this connection pays to invalidate them: reusing it made the next provisioning
+        # several times slower (bench/provisioning.py). A fresh connection costs milliseconds.
+        connection.close()
     return cooperative

@@ -5,17 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from celery import shared_task
-from django.db import connection
 from django.utils import timezone
 
+from tenants.db import current_cooperative, current_schema
 from tenants.models import Cooperative, UsageSnapshot
 
 
 def _current_cooperative() -> Cooperative:
-    tenant = getattr(connection, "tenant", None)
-    if not isinstance(tenant, Cooperative) or tenant.is_template:
-        raise RuntimeError(f"This task runs inside a cooperative's workspace, not in {connection.schema_name!r}")
-    return tenant
+    cooperative = current_cooperative()
+    if cooperative is None:
+        raise RuntimeError(f"This task runs inside a cooperative's workspace, not in {current_schema()!r}")
+    return cooperative
 
 
 @shared_task(name="tenants.tasks.usage_snapshot")
@@ -32,7 +32,7 @@ def usage_snapshot() -> dict[str, Any]:
         measured_on=cooperative.business_date(),
         defaults={"measured_at": timezone.now(), "staff_users": staff_users, "branches": branches},
     )
-    return {"schema": connection.schema_name, "staff_users": staff_users, "branches": branches}
+    return {"schema": current_schema(), "staff_users": staff_users, "branches": branches}
 
 
 @shared_task(name="tenants.tasks.workspace_probe")
@@ -46,4 +46,4 @@ def workspace_probe(usernames: list[str]) -> dict[str, Any]:
 
     cooperative = _current_cooperative()
     found = sorted(User.objects.filter(username__in=usernames).values_list("username", flat=True))
-    return {"schema": connection.schema_name, "cooperative": cooperative.slug, "found": found}
+    return {"schema": current_schema(), "cooperative": cooperative.slug, "found": found}

@@ -49,7 +49,9 @@ def _provision_test_workspaces() -> None:
     template_ensure()
     for workspace, country, extra in ((ALPHA, "BD", 3), (BETA, "VN", 1)):
         cooperative = cooperative_provision(
-            spec=CooperativeSpec(name=f"{workspace.slug.title()} Cooperative", slug=workspace.slug, country=country),
+            spec=CooperativeSpec(
+                name=f"{workspace.slug.title()} Cooperative", slug=workspace.slug, country=country
+            ),
             admin=AdminSpec(username=workspace.admin, password=PASSWORD, email=f"admin@{workspace.host}"),
             lifecycle=Lifecycle.ACTIVE,
         )
@@ -57,17 +59,28 @@ def _provision_test_workspaces() -> None:
             head_office = Branch.objects.get(is_head_office=True)
             branch = branch_create(actor=None, code="BR1", name="Branch one")
             staff_user_create(
-                actor=None, username=workspace.only_here, password=PASSWORD, roles=[Role.FIELD_OFFICER.value],
+                actor=None,
+                username=workspace.only_here,
+                password=PASSWORD,
+                roles=[Role.FIELD_OFFICER.value],
                 home_branch=branch,
             )
             staff_user_create(
-                actor=None, username="auditor", password=PASSWORD, roles=[Role.AUDITOR.value],
-                home_branch=head_office, all_branches=True, email=f"auditor@{workspace.host}",
+                actor=None,
+                username="auditor",
+                password=PASSWORD,
+                roles=[Role.AUDITOR.value],
+                home_branch=head_office,
+                all_branches=True,
+                email=f"auditor@{workspace.host}",
             )
             # Different user counts, so ids in one schema do not all exist in the other.
             for number in range(extra):
                 staff_user_create(
-                    actor=None, username=f"clerk{number}", password=PASSWORD, roles=[Role.ACCOUNTANT.value],
+                    actor=None,
+                    username=f"clerk{number}",
+                    password=PASSWORD,
+                    roles=[Role.ACCOUNTANT.value],
                     home_branch=head_office,
                 )
 
@@ -120,4 +133,32 @@ def pytest_configure(config: pytest.Config) -> None:
     from django.conf import settings
 
     # Hashing is not under test here; a fast hasher keeps hundreds of log-ins cheap.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        # Users that a separate server process must log in carry a hash its settings know.
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
+
+
+def subprocess_environment() -> dict[str, str]:
+    """The environment for a real server or worker process that must use this test database."""
+    import os
+    from urllib.parse import quote
+
+    from django.conf import settings
+
+    database = connection.settings_dict
+    host = quote(str(database.get("HOST") or "127.0.0.1"), safe="")
+    port = f":{database['PORT']}" if database.get("PORT") else ""
+    password = f":{quote(str(database['PASSWORD']), safe='')}" if database.get("PASSWORD") else ""
+    environment = dict(os.environ)
+    user = database.get("USER") or "postgres"
+    environment.update(
+        {
+            "DATABASE_URL": f"postgres://{user}{password}@{host}{port}/{database['NAME']}",
+            "REDIS_URL": settings.REDIS_URL,
+            "DJANGO_SETTINGS_MODULE": "control_plane.settings",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return environment

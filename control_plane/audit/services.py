@@ -21,7 +21,10 @@ class RequestOrigin:
     request_id: str = ""
 
 
-_origin: contextvars.ContextVar[RequestOrigin] = contextvars.ContextVar("audit_origin", default=RequestOrigin())
+_origin: contextvars.ContextVar[RequestOrigin] = contextvars.ContextVar(
+    "audit_origin",
+    default=RequestOrigin(),  # noqa: B039 - a frozen dataclass, immutable
+)
 
 
 def set_origin(origin: RequestOrigin) -> contextvars.Token[RequestOrigin]:
@@ -48,16 +51,16 @@ def audit_record(
     object_type: str = "",
     object_id: str = "",
 ) -> AuditEvent:
-    """Append one event. Call inside the service's transaction, so the trail and the change commit together."""
+    """Append one event, inside the service's transaction: the trail and the change commit together."""
     origin = current_origin()
     if target is not None:
         object_type = object_type or target._meta.label_lower
         object_id = object_id or str(target.pk)
-    is_person = actor is not None and getattr(actor, "is_authenticated", False)
+    person = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
     return AuditEvent.objects.create(
         occurred_at=timezone.now(),
-        actor_id=actor.pk if is_person else None,
-        actor_label=actor.get_username() if is_person else SYSTEM_ACTOR,
+        actor_id=person.pk if person is not None else None,
+        actor_label=person.get_username() if person is not None else SYSTEM_ACTOR,
         action=action,
         object_type=object_type,
         object_id=object_id,

@@ -19,7 +19,9 @@ class Branch(models.Model):
     code = models.CharField(_("code"), max_length=20, unique=True)
     name = models.CharField(_("name"), max_length=120)
     is_head_office = models.BooleanField(_("head office"), default=False)
-    region = models.ForeignKey(Region, on_delete=models.PROTECT, null=True, blank=True, related_name="branches")
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, null=True, blank=True, related_name="branches"
+    )
 
     class Meta:
         ordering = ["-is_head_office", "code"]

@@ -14,7 +14,9 @@ from core_banking.organisation.models import Branch, Region
 def branch_create(
     *, actor: Any | None, code: str, name: str, is_head_office: bool = False, region: Region | None = None
 ) -> Branch:
-    branch = Branch.objects.create(code=code.strip(), name=name.strip(), is_head_office=is_head_office, region=region)
+    branch = Branch.objects.create(
+        code=code.strip(), name=name.strip(), is_head_office=is_head_office, region=region
+    )
     audit_record(
         actor=actor,
         action="branch.create",

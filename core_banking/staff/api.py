@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import connection
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -10,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from control_plane.errors import BusinessRuleViolation, ErrorCode
+from tenants.db import current_cooperative
 
 
 class MeSerializer(serializers.Serializer):
@@ -29,8 +29,12 @@ class MeView(APIView):
     def get(self, request: Request) -> Response:
         profile = getattr(request.user, "staff_profile", None)
         if profile is None:
-            raise BusinessRuleViolation(ErrorCode.PERMISSION_DENIED, "Only a cooperative's staff have a profile.")
-        tenant = connection.tenant
+            raise BusinessRuleViolation(
+                ErrorCode.PERMISSION_DENIED, "Only a cooperative's staff have a profile."
+            )
+        tenant = current_cooperative()
+        if tenant is None:
+            raise BusinessRuleViolation(ErrorCode.NOT_FOUND, "No cooperative here.")
         data = {
             "username": request.user.get_username(),
             "roles": profile.roles,

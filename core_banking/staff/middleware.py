@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 
 from control_plane.errors import ErrorCode, error_body
+from tenants.db import in_public_schema
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 # Changing one's own session or language is not a change to the cooperative's data.
@@ -33,7 +33,7 @@ class ReadOnlyRoleMiddleware:
 
     @staticmethod
     def _is_read_only(request: HttpRequest) -> bool:
-        if connection.schema_name == "public":
+        if in_public_schema():
             return False  # staff profiles exist only in workspaces
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:

@@ -13,8 +13,12 @@ from core_banking.staff.roles import Capability, Role, capabilities_of, is_read_
 
 class StaffProfile(models.Model):
     id = models.BigAutoField(primary_key=True)
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="staff_profile")
-    roles = ArrayField(models.CharField(max_length=32, choices=[(r.value, r.value) for r in Role]), default=list)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="staff_profile"
+    )
+    roles = ArrayField(
+        models.CharField(max_length=32, choices=[(r.value, r.value) for r in Role]), default=list
+    )
     approver_level = models.PositiveSmallIntegerField(
         _("approval authority level"), null=True, blank=True, help_text=_("1 is the lowest authority.")
     )
@@ -25,7 +29,8 @@ class StaffProfile(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=~models.Q(roles__contains=[Role.APPROVER.value]) | models.Q(approver_level__isnull=False),
+                condition=~models.Q(roles__contains=[Role.APPROVER.value])
+                | models.Q(approver_level__isnull=False),
                 name="approver_has_level",
             )
         ]

@@ -52,8 +52,12 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.COLLECT_IN_FIELD,
         }
     ),
-    Role.ACCOUNTANT: frozenset({Capability.POST_JOURNAL, Capability.POST_TRANSACTIONS, Capability.VIEW_REPORTS}),
-    Role.LOAN_OFFICER: frozenset({Capability.MANAGE_MEMBERS, Capability.APPRAISE_LOANS, Capability.VIEW_REPORTS}),
+    Role.ACCOUNTANT: frozenset(
+        {Capability.POST_JOURNAL, Capability.POST_TRANSACTIONS, Capability.VIEW_REPORTS}
+    ),
+    Role.LOAN_OFFICER: frozenset(
+        {Capability.MANAGE_MEMBERS, Capability.APPRAISE_LOANS, Capability.VIEW_REPORTS}
+    ),
     Role.APPROVER: frozenset({Capability.APPROVE_LOANS, Capability.VIEW_REPORTS}),
     Role.FIELD_OFFICER: frozenset({Capability.COLLECT_IN_FIELD, Capability.POST_TRANSACTIONS}),
     # Auditors read everything and change nothing (enforced by ReadOnlyRoleMiddleware too).

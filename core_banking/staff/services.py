@@ -59,7 +59,9 @@ def staff_user_create(
         raise BusinessRuleViolation(
             ErrorCode.VALIDATION_ERROR, "That user name is taken.", fields={"username": ["Already in use."]}
         )
-    user = user_model(username=username, first_name=first_name, last_name=last_name, email=email, language=language)
+    user = user_model(
+        username=username, first_name=first_name, last_name=last_name, email=email, language=language
+    )
     if password is None:
         user.set_unusable_password()
     else:
@@ -67,7 +69,9 @@ def staff_user_create(
             validate_password(password, user)
         except ValidationError as exc:
             raise BusinessRuleViolation(
-                ErrorCode.VALIDATION_ERROR, "The password is too weak.", fields={"password": list(exc.messages)}
+                ErrorCode.VALIDATION_ERROR,
+                "The password is too weak.",
+                fields={"password": list(exc.messages)},
             ) from exc
         user.set_password(password)
     user.save()

@@ -77,14 +77,17 @@ def test_password_reset_by_email_on_the_workspace_host(alpha: Workspace) -> None
     form = client.get(link.group(1), follow=True)
     assert form.status_code == 200
     done = client.post(
-        form.redirect_chain[-1][0], {"new_password1": "a-new-long-password-9", "new_password2": "a-new-long-password-9"}
+        form.redirect_chain[-1][0],
+        {"new_password1": "a-new-long-password-9", "new_password2": "a-new-long-password-9"},
     )
     assert done.status_code == 302
     with tenant_context(alpha.cooperative()):
         assert User.objects.get(username=alpha.admin).check_password("a-new-long-password-9")
 
 
-def test_password_reset_for_another_workspaces_address_sends_nothing(alpha: Workspace, beta: Workspace) -> None:
+def test_password_reset_for_another_workspaces_address_sends_nothing(
+    alpha: Workspace, beta: Workspace
+) -> None:
     Client(HTTP_HOST=beta.host).post("/accounts/password-reset/", {"email": f"admin@{alpha.host}"})
     assert mail.outbox == []
 

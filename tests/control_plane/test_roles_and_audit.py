@@ -42,16 +42,26 @@ def test_auditor_cannot_change_anything(alpha: Workspace) -> None:
     assert client.post("/accounts/logout/").status_code == 302
 
 
-@pytest.mark.parametrize("statement", ["UPDATE audit_auditevent SET action = 'x'", "DELETE FROM audit_auditevent"])
+@pytest.mark.parametrize(
+    "statement", ["UPDATE audit_auditevent SET action = 'x'", "DELETE FROM audit_auditevent"]
+)
 def test_the_audit_trail_refuses_update_and_delete(in_alpha: Workspace, statement: str) -> None:
     audit_record(actor=None, action="test.event")
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute(statement)
     assert AuditEvent.objects.filter(action="test.event").exists()
 
 
 def test_the_audit_trail_refuses_truncate(in_alpha: Workspace) -> None:
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute("TRUNCATE audit_auditevent")
 
 

@@ -44,7 +44,9 @@ def test_provision_clones_the_template_and_seeds_the_workspace() -> None:
     assert cooperative.use_native_digits is True
     assert Domain.objects.get(tenant=cooperative).domain == "gamma.localhost"
     # The schema has exactly the template's migrations: it was cloned, not migrated afresh.
-    assert services.applied_migrations("coop_gamma") == services.applied_migrations(settings.TENANT_BASE_SCHEMA)
+    assert services.applied_migrations("coop_gamma") == services.applied_migrations(
+        settings.TENANT_BASE_SCHEMA
+    )
     with tenant_context(cooperative):
         head_office = Branch.objects.get()
         assert head_office.is_head_office and head_office.code == "HO"

@@ -20,7 +20,8 @@ class Command(BaseCommand):
             self.stdout.write(f"\n{demo.spec.name}")
             self.stdout.write(f"  Workspace:   http://{domain_for(demo.spec.slug)}:{port}/")
             people = ["admin (cooperative admin)"] + [
-                f"{person.username} ({', '.join(role.value for role in person.roles)})" for person in demo.staff
+                f"{person.username} ({', '.join(role.value for role in person.roles)})"
+                for person in demo.staff
             ]
             self.stdout.write(f"  Log-ins:     {'; '.join(people)}")
             self.stdout.write(f"  Password:    {DEMO_PASSWORD} (every demo user)")

@@ -11,4 +11,6 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         template_ensure(verbosity=max(0, options["verbosity"] - 1))
         missing = template_missing_migrations()
-        self.stdout.write(self.style.SUCCESS(f"Workspace template is current ({len(missing or ())} missing)."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Workspace template is current ({len(missing or ())} missing).")
+        )

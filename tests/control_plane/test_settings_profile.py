@@ -1,0 +1,77 @@
+"""Settings come from the environment; the production profile refuses unsafe values."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from control_plane import env
+
+ROOT = Path(__file__).resolve().parents[2]
+SAFE_PRODUCTION = {
+    "COOPCORE_PROFILE": "production",
+    "DEBUG": "false",
+    "SECRET_KEY": "k" * 50,
+    "COOPCORE_TLS_PROXY_HEADER": "X-Forwarded-Proto=https",
+    "COOPCORE_DOMAIN_SUFFIX": "coopcore.example",
+    "STRIPE_SECRET_KEY": "sk_live_something",
+    "EMAIL_URL": "smtp+tls://user:pass@mail.example:587",
+    "DATABASE_URL": "postgres://app@db.example:5432/coopcore",
+}
+
+
+def test_development_defaults_are_safe_for_a_laptop() -> None:
+    config = env.load({})
+    assert config.debug is True and config.problems == []
+    assert config.domain_suffix == "localhost"
+    assert ".localhost" in config.allowed_hosts
+
+
+def test_a_safe_production_environment_has_no_problems() -> None:
+    config = env.load(SAFE_PRODUCTION)
+    assert config.problems == []
+    assert config.tls_proxy_header == ("HTTP_X_FORWARDED_PROTO", "https")
+    assert config.allowed_hosts == ["coopcore.example", ".coopcore.example"]
+
+
+@pytest.mark.parametrize(
+    ("override", "problem"),
+    [
+        ({"DEBUG": "true"}, "DEBUG is on"),
+        ({"SECRET_KEY": env.DEVELOPMENT_SECRET_KEY}, "SECRET_KEY"),
+        ({"COOPCORE_TLS_PROXY_HEADER": ""}, "COOPCORE_TLS_PROXY_HEADER is missing"),
+        ({"COOPCORE_DOMAIN_SUFFIX": "localhost"}, "COOPCORE_DOMAIN_SUFFIX"),
+    ],
+)
+def test_production_names_each_unsafe_value(override: dict[str, str], problem: str) -> None:
+    config = env.load({**SAFE_PRODUCTION, **override})
+    assert any(problem in line for line in config.problems), config.problems
+
+
+def test_production_without_a_database_url_is_refused() -> None:
+    without = {k: v for k, v in SAFE_PRODUCTION.items() if k != "DATABASE_URL"}
+    assert "DATABASE_URL is not set" in env.load(without).problems
+
+
+def _django_check(environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in SAFE_PRODUCTION}
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "ERROR"],
+        cwd=ROOT, env={**clean, **environment}, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def test_the_process_refuses_to_start_in_production_with_development_defaults() -> None:
+    result = _django_check({"COOPCORE_PROFILE": "production", "DEBUG": "true"})
+    assert result.returncode != 0
+    assert "The production profile refuses to start" in result.stderr
+    assert "DEBUG" in result.stderr and "SECRET_KEY" in result.stderr and "TLS" in result.stderr
+
+
+def test_the_process_starts_in_production_with_safe_values() -> None:
+    result = _django_check(SAFE_PRODUCTION)
+    assert result.returncode == 0, result.stderr[-2000:]

@@ -1,0 +1,107 @@
+"""Log in to a samity's workspace in Chromium, switch to Bangla, check the shell and its accessibility."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.hashers import make_password
+from django.utils import translation
+from django_tenants.utils import tenant_context
+
+from control_plane.identity.models import User
+from tests.conftest import ALPHA, PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+BROWSER_USER = "browser-admin"
+
+
+@pytest.fixture(scope="module")
+def browser_user(django_db_setup: None, django_db_blocker: Any) -> str:
+    """A committed admin whose password hash the server process can check."""
+    from core_banking.organisation.models import Branch
+    from core_banking.staff.services import staff_user_create
+    from tenants.models import Cooperative
+
+    with django_db_blocker.unblock(), tenant_context(Cooperative.objects.get(slug=ALPHA.slug)):
+        if not User.objects.filter(username=BROWSER_USER).exists():
+            user = staff_user_create(
+                actor=None, username=BROWSER_USER, password=None, roles=["cooperative_admin"],
+                home_branch=Branch.objects.get(is_head_office=True), all_branches=True,
+            )  # fmt: skip
+            user.password = make_password(PASSWORD, hasher="pbkdf2_sha256")
+            user.save(update_fields=["password"])
+    return BROWSER_USER
+
+
+def _translated(text: str, language: str) -> str:
+    with translation.override(language):
+        return translation.gettext(text)
+
+
+def _log_in(page: Any, port: int, username: str) -> None:
+    page.goto(f"http://{ALPHA.host}:{port}/accounts/login/")
+    page.get_by_label(_translated("User name", "bn")).fill(username)
+    page.get_by_label(_translated("Password", "bn")).fill(PASSWORD)
+    page.get_by_role("button", name=_translated("Log in", "bn")).click()
+    page.wait_for_url(f"http://{ALPHA.host}:{port}/")
+
+
+def test_log_in_switch_language_and_see_the_translated_shell(
+    browser: Any, server_port: int, browser_user: str
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    _log_in(page, server_port, browser_user)
+    # The samity's default language is Bangla; switch to English, then back to Bangla.
+    page.get_by_label(_translated("Language", "bn")).select_option("en")
+    page.wait_for_load_state("load")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.get_by_role("heading", level=1).inner_text() == "Dashboard"
+
+    page.get_by_label("Language").select_option("bn")
+    page.wait_for_load_state("load")
+    assert page.locator("html").get_attribute("lang") == "bn"
+    heading = page.get_by_role("heading", level=1).inner_text()
+    assert heading == _translated("Dashboard", "bn") != "Dashboard"
+    nav = page.get_by_role("navigation").inner_text()
+    assert _translated("Audit trail", "bn") in nav and _translated("Staff", "bn") in nav
+    header = page.locator("header").inner_text()
+    assert "Alpha Cooperative" in header
+    assert _translated("Business date", "bn") in header
+    context.close()
+
+
+def test_the_shell_fits_a_360_px_phone(browser: Any, server_port: int, browser_user: str) -> None:
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    _log_in(page, server_port, browser_user)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page is {overflow}px wider than the phone"
+    for link in page.get_by_role("navigation").get_by_role("link").all():
+        box = link.bounding_box()
+        assert box is not None and box["height"] >= 44, "touch targets must be at least 44 px tall"
+    context.close()
+
+
+@pytest.mark.parametrize("path", ["/accounts/login/", "/"])
+def test_pages_pass_the_axe_accessibility_check(
+    browser: Any, server_port: int, browser_user: str, path: str
+) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    if path == "/":
+        _log_in(page, server_port, browser_user)
+    else:
+        page.goto(f"http://{ALPHA.host}:{server_port}{path}")
+    results = Axe().run(page)
+    serious = [
+        violation
+        for violation in results.response["violations"]
+        if violation["impact"] in {"serious", "critical"}
+    ]
+    assert serious == [], results.generate_report()
+    context.close()
