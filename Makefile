@@ -20,7 +20,8 @@ $(INSTALLED): pyproject.toml
 # Translations are kept as .po files; the compiled .mo files are built here (Babel, no gettext needed).
 messages: $(INSTALLED)
 	@for po in locale/*/LC_MESSAGES/*.po; do \
-		$(VENV)/bin/pybabel compile --use-fuzzy -i "$$po" -o "$${po%.po}.mo" >/dev/null || exit 1; \
+		$(VENV)/bin/pybabel compile --use-fuzzy -i "$$po" -o "$${po%.po}.mo" >/dev/null 2>&1 \
+			|| { echo "cannot compile $$po"; exit 1; }; \
 	done
 
 run: $(INSTALLED) messages
@@ -34,12 +35,13 @@ lint: $(INSTALLED)
 migrations-check: $(INSTALLED)
 	$(SERVICES) $(PY) manage.py makemigrations --check --dry-run
 
-# Browser tests drive Debian's Chromium; install it when we can (root) and it is missing.
+# Browser tests drive Debian's Chromium (with Noto fonts for Bangla and Thai); installed when we can
+# (root) and missing.
 chromium:
-	@if ! command -v chromium >/dev/null 2>&1; then \
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans Bengali"; then \
 		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
 			echo "Installing Chromium from Debian for the browser tests ..."; \
-			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core >/dev/null) \
 				|| echo "WARNING: Chromium could not be installed; browser tests will be skipped (loudly)."; \
 		else \
 			echo "WARNING: no Chromium and not root; browser tests will be skipped (loudly)."; \

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "provisioning.json"
-SAMPLES = int(os.environ.get("BENCH_SAMPLES", "5"))
+SAMPLES = int(os.environ.get("BENCH_SAMPLES", "9"))
 POPULATIONS = (10, 200)
 
 

@@ -72,7 +72,7 @@ def _tag_tenant(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
-def init_sentry(*, dsn: str, environment: str) -> bool:
+def init_sentry(*, dsn: str, environment: str, **options: Any) -> bool:
     if not dsn:
         return False
     import sentry_sdk
@@ -84,7 +84,7 @@ def init_sentry(*, dsn: str, environment: str) -> bool:
         environment=environment,
         integrations=[DjangoIntegration(), CeleryIntegration()],
         before_send=_tag_tenant,  # type: ignore[arg-type]
-        send_default_pii=False,
         traces_sample_rate=0.0,
+        **options,
     )
     return True

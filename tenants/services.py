@@ -257,6 +257,35 @@ def _create_domain(cooperative: Cooperative) -> Domain:
     return Domain.objects.create(domain=domain_for(cooperative.slug), tenant=cooperative, is_primary=True)
 
 
+# The system catalogs clone_schema queries; their row counts grow with every workspace.
+CLONE_CATALOGS = (
+    "pg_class", "pg_index", "pg_attribute", "pg_namespace",
+    "pg_depend", "pg_constraint", "pg_attrdef", "pg_type",
+)  # fmt: skip
+
+
+def catalog_statistics_refresh(*, force: bool = False) -> bool:
+    """ANALYZE the system catalogs once they have changed by a tenth since their last statistics.
+
+    clone_schema's catalog queries are planned from these statistics. A database that gains
+    workspaces faster than autovacuum analyzes (or with autovacuum off) keeps plans made for a
+    handful of schemas: at 200 cooperatives that made one clone take 1.3 s instead of 0.3 s.
+    Returns whether it analyzed. Where the database user does not own the catalogs (managed
+    PostgreSQL), PostgreSQL skips them with a warning and autovacuum remains the only source.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COALESCE(n_mod_since_analyze, 0), COALESCE(n_live_tup, 0) "
+            "FROM pg_stat_sys_tables WHERE schemaname = 'pg_catalog' AND relname = 'pg_class'"
+        )
+        row = cursor.fetchone()
+        changed, live = (int(row[0]), int(row[1])) if row else (0, 0)
+        if not force and changed <= max(500, live // 10):
+            return False
+        cursor.execute("ANALYZE " + ", ".join(f"pg_catalog.{name}" for name in CLONE_CATALOGS))
+    return True
+
+
 def cooperative_provision(
     *, spec: CooperativeSpec, admin: AdminSpec, actor: Any | None = None, lifecycle: str = Lifecycle.TRIAL
 ) -> Cooperative:
@@ -291,6 +320,7 @@ def cooperative_provision(
                 changes={"slug": spec.slug, "country": spec.country, "currency": spec.currency},
             )
     if not connection.in_atomic_block:
+        catalog_statistics_refresh()
         # The session's catalog caches now hold every relation the clone touched, and each later DDL
         # statement on this connection pays to invalidate them: reusing it made the next provisioning
         # several times slower (bench/provisioning.py). A fresh connection costs milliseconds.

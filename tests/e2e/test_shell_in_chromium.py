@@ -55,13 +55,13 @@ def test_log_in_switch_language_and_see_the_translated_shell(
     page = context.new_page()
     _log_in(page, server_port, browser_user)
     # The samity's default language is Bangla; switch to English, then back to Bangla.
-    page.get_by_label(_translated("Language", "bn")).select_option("en")
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        page.get_by_label(_translated("Language", "bn")).select_option("en")
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_role("heading", level=1).inner_text() == "Dashboard"
 
-    page.get_by_label("Language").select_option("bn")
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        page.get_by_label("Language").select_option("bn")
     assert page.locator("html").get_attribute("lang") == "bn"
     heading = page.get_by_role("heading", level=1).inner_text()
     assert heading == _translated("Dashboard", "bn") != "Dashboard"

@@ -152,3 +152,9 @@ def test_create_cooperative_command(capsys: pytest.CaptureFixture[str]) -> None:
 def test_create_cooperative_command_refuses_bad_input() -> None:
     with pytest.raises(CommandError, match=r"\[slug_reserved\].*slug: This subdomain is reserved"):
         call_command("create_cooperative", name="X", slug="admin", country="BD", admin_username="boss")
+
+
+def test_catalog_statistics_are_refreshed_only_when_the_catalogs_changed_enough() -> None:
+    assert services.catalog_statistics_refresh(force=True) is True
+    # Just analyzed: nothing has changed by a tenth since.
+    assert services.catalog_statistics_refresh() is False
