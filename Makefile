@@ -49,7 +49,7 @@ chromium:
 	fi
 
 test: $(INSTALLED) messages chromium lint migrations-check
-	$(SERVICES) $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(SERVICES) $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 bench: bench-provisioning
 
