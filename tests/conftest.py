@@ -87,6 +87,10 @@ def _provision_test_workspaces() -> None:
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[None]:
+    database_name = str(connection.settings_dict["NAME"])
+    # pytest-django creates the test database only when a collected test asks for one; never
+    # provision into a real database because of a selection that asked for none.
+    assert database_name.startswith("test_"), f"refusing to provision test workspaces into {database_name!r}"
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
         _provision_test_workspaces()
     yield

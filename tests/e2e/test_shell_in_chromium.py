@@ -1,4 +1,4 @@
-"""Log in to a samity's workspace in Chromium, switch to Bangla, check the shell and its accessibility."""
+"""Log in to the demo samity in Chromium, switch languages, check the shell and its accessibility."""
 
 from __future__ import annotations
 
@@ -10,29 +10,30 @@ from django.utils import translation
 from django_tenants.utils import tenant_context
 
 from control_plane.identity.models import User
-from tests.conftest import ALPHA, PASSWORD
+from tenants.demo import DEMO_COOPERATIVES, DEMO_PASSWORD, load_demo
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+# django_db: the browser's server process uses the test database, which must exist for it.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db, pytest.mark.xdist_group("browser")]
 
-BROWSER_USER = "browser-admin"
+DEMO = DEMO_COOPERATIVES[0]  # the Bangladeshi samity, Bangla by default
+DEMO_HOST = f"{DEMO.spec.slug}.localhost"
 
 
 @pytest.fixture(scope="module")
 def browser_user(django_db_setup: None, django_db_blocker: Any) -> str:
-    """A committed admin whose password hash the server process can check."""
-    from core_banking.organisation.models import Branch
-    from core_banking.staff.services import staff_user_create
+    """The demo, loaded as `make run` loads it; its admin's hash re-made with a hasher the server knows.
+
+    (The test process hashes with a fast hasher the separate server process is not configured for.)
+    """
     from tenants.models import Cooperative
 
-    with django_db_blocker.unblock(), tenant_context(Cooperative.objects.get(slug=ALPHA.slug)):
-        if not User.objects.filter(username=BROWSER_USER).exists():
-            user = staff_user_create(
-                actor=None, username=BROWSER_USER, password=None, roles=["cooperative_admin"],
-                home_branch=Branch.objects.get(is_head_office=True), all_branches=True,
-            )  # fmt: skip
-            user.password = make_password(PASSWORD, hasher="pbkdf2_sha256")
-            user.save(update_fields=["password"])
-    return BROWSER_USER
+    with django_db_blocker.unblock():
+        load_demo()
+        with tenant_context(Cooperative.objects.get(slug=DEMO.spec.slug)):
+            admin = User.objects.get(username="admin")
+            admin.password = make_password(DEMO_PASSWORD, hasher="pbkdf2_sha256")
+            admin.save(update_fields=["password"])
+    return "admin"
 
 
 def _translated(text: str, language: str) -> str:
@@ -41,11 +42,11 @@ def _translated(text: str, language: str) -> str:
 
 
 def _log_in(page: Any, port: int, username: str) -> None:
-    page.goto(f"http://{ALPHA.host}:{port}/accounts/login/")
+    page.goto(f"http://{DEMO_HOST}:{port}/accounts/login/")
     page.get_by_label(_translated("User name", "bn")).fill(username)
-    page.get_by_label(_translated("Password", "bn")).fill(PASSWORD)
+    page.get_by_label(_translated("Password", "bn")).fill(DEMO_PASSWORD)
     page.get_by_role("button", name=_translated("Log in", "bn")).click()
-    page.wait_for_url(f"http://{ALPHA.host}:{port}/")
+    page.wait_for_url(f"http://{DEMO_HOST}:{port}/")
 
 
 def test_log_in_switch_language_and_see_the_translated_shell(
@@ -68,7 +69,7 @@ def test_log_in_switch_language_and_see_the_translated_shell(
     nav = page.get_by_role("navigation").inner_text()
     assert _translated("Audit trail", "bn") in nav and _translated("Staff", "bn") in nav
     header = page.locator("header").inner_text()
-    assert "Alpha Cooperative" in header
+    assert DEMO.spec.name in header
     assert _translated("Business date", "bn") in header
     context.close()
 
@@ -96,7 +97,7 @@ def test_pages_pass_the_axe_accessibility_check(
     if path == "/":
         _log_in(page, server_port, browser_user)
     else:
-        page.goto(f"http://{ALPHA.host}:{server_port}{path}")
+        page.goto(f"http://{DEMO_HOST}:{server_port}{path}")
     results = Axe().run(page)
     serious = [
         violation
