@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SAFE_PRODUCTION = {
     "COOPCORE_PROFILE": "production",
     "DEBUG": "false",
-    "SECRET_KEY": "k" * 50,
+    "SECRET_KEY": "q8Zr-3vLp!x7Wm2TfK9sYb4Nh6Jd0Gc5Ue1Ra8Vw3Xi7Ok2Pl",
     "COOPCORE_TLS_PROXY_HEADER": "X-Forwarded-Proto=https",
     "COOPCORE_DOMAIN_SUFFIX": "coopcore.example",
     "STRIPE_SECRET_KEY": "sk_live_something",
@@ -58,7 +58,10 @@ def test_production_without_a_database_url_is_refused() -> None:
 
 
 def _django_check(environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in SAFE_PRODUCTION}
+    # A clean start: nothing the test session itself set (e.g. the browser tests' async guard switch).
+    clean = {
+        k: v for k, v in os.environ.items() if k not in SAFE_PRODUCTION and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "ERROR"],
         cwd=ROOT, env={**clean, **environment}, capture_output=True, text=True, timeout=120, check=False,

@@ -93,6 +93,7 @@ def browser(django_db_setup: None) -> Iterator[object]:
 
     # Playwright's sync API keeps an event loop on this thread; Django's ORM calls in these tests
     # are still plain synchronous calls, so its async-context guard does not apply.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     executable = chromium_path()
     assert executable is not None
@@ -100,3 +101,7 @@ def browser(django_db_setup: None) -> Iterator[object]:
         launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
         yield launched
         launched.close()
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
