@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 import uuid
@@ -16,7 +15,8 @@ from django_tenants.utils import tenant_context
 from control_plane.celery import app as celery_app
 from tenants.models import Cooperative, UsageSnapshot
 from tenants.tasks import workspace_probe
-from tests.conftest import ALPHA, BETA, Workspace, subprocess_environment
+from tests.conftest import ALPHA, BETA, Workspace
+from tests.processes import running_process
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.worker, pytest.mark.django_db, pytest.mark.xdist_group("celery-worker")]
@@ -27,29 +27,17 @@ def worker_queue(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory
     """Start `celery worker` as its own process on a queue of its own; stop it afterwards."""
     queue = f"test-{uuid.uuid4().hex[:12]}"
     node = f"{queue}@localhost"
-    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "control_plane", "worker", "-Q", queue, "-n", node,
-             "--pool", "solo", "-l", "info", "--without-mingle", "--without-gossip"],
-            cwd=ROOT, env=subprocess_environment(), stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"the worker exited: {log_path.read_text()[-3000:]}")
-            if celery_app.control.ping(destination=[node], timeout=1):
-                break
-        else:
-            pytest.fail(f"the worker did not answer within 60 s: {log_path.read_text()[-3000:]}")
+    command = [
+        sys.executable, "-m", "celery", "-A", "control_plane", "worker", "-Q", queue, "-n", node,
+        "--pool", "solo", "-l", "info", "--without-mingle", "--without-gossip",
+    ]  # fmt: skip
+    with running_process(
+        command,
+        name="Celery worker",
+        log_path=tmp_path_factory.mktemp("worker") / "worker.log",
+        ready=lambda: bool(celery_app.control.ping(destination=[node], timeout=1)),
+    ):
         yield queue
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def test_a_task_runs_in_the_schema_it_was_queued_from(worker_queue: str, alpha: Workspace) -> None:

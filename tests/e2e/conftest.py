@@ -5,18 +5,14 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import subprocess_environment
+from tests.processes import running_process
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_FLAGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -62,29 +58,22 @@ def _free_port() -> int:
 def server_port(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """The web app as its own process (runserver) on the test database."""
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("web") / "web.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-            cwd=ROOT, env=subprocess_environment(), stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"the web server exited: {log_path.read_text()[-3000:]}")
-            try:
-                request = urllib.request.Request(f"http://127.0.0.1:{port}/", headers={"Host": "localhost"})
-                urllib.request.urlopen(request, timeout=2)  # noqa: S310 - our own local server
-                break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            pytest.fail(f"the web server did not answer: {log_path.read_text()[-3000:]}")
+
+    def answers() -> bool:
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/livez", headers={"Host": "localhost"})
+        try:
+            with urllib.request.urlopen(request, timeout=2):  # noqa: S310 - our own local server
+                return True
+        except OSError:
+            return False
+
+    with running_process(
+        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        name="web server",
+        log_path=tmp_path_factory.mktemp("web") / "web.log",
+        ready=answers,
+    ):
         yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 @pytest.fixture(scope="session")
