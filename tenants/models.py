@@ -75,12 +75,12 @@ class Cooperative(TenantMixin):
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
 
-    def local_now(self) -> dt.datetime:
-        return timezone.now().astimezone(self.zone)
+    def local_now(self, at: dt.datetime | None = None) -> dt.datetime:
+        return (at or timezone.now()).astimezone(self.zone)
 
-    def business_date(self) -> dt.date:
+    def business_date(self, at: dt.datetime | None = None) -> dt.date:
         """Today on the cooperative's own clock: value dates and reports follow it, not the server's."""
-        return self.local_now().date()
+        return self.local_now(at).date()
 
 
 class Domain(DomainMixin):
