@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from celery import bootsteps
+from django_structlog.celery.steps import DjangoStructLogInitStep
 from tenant_schemas_celery.app import CeleryApp
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "control_plane.settings")
@@ -45,3 +46,5 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
 
 
 app.steps["worker"].add(WorkerHeartbeat)
+# Task log lines carry the task id and the id of the request that queued the task.
+app.steps["worker"].add(DjangoStructLogInitStep)

@@ -166,7 +166,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="devservices")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="serve the demo with web, worker and beat")
-    run.add_argument("--host", default="0.0.0.0")  # noqa: S104 - development server for the local network
+    # This machine only: the demo has published passwords and DEBUG pages.
+    run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
     sub.add_parser("exec", help="run a command with DATABASE_URL and REDIS_URL set")
     args, rest = parser.parse_known_args()

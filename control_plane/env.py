@@ -14,6 +14,14 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/coopcore"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
+PROFILES = frozenset({"development", "production"})
+DEVELOPMENT_PLACEHOLDERS = {
+    "STRIPE_SECRET_KEY": "sk_test_development",
+    "STRIPE_WEBHOOK_SECRET": "whsec_development",
+    "TWILIO_AUTH_TOKEN": "development",
+}
+
+
 class UnsafeProductionSettings(RuntimeError):
     """Raised at start-up when the production profile meets a development default."""
 
@@ -67,6 +75,11 @@ def load(environment: dict[str, str] | None = None) -> Config:
         return source.get(name, default)
 
     profile = get("COOPCORE_PROFILE", "development").strip().lower()
+    if profile not in PROFILES:
+        # A misspelt "prod" must not quietly run with development defaults.
+        raise UnsafeProductionSettings(
+            f"COOPCORE_PROFILE={profile!r} is not one of {', '.join(sorted(PROFILES))}"
+        )
     production = profile == "production"
     debug = _truthy(get("DEBUG", "false" if production else "true"))
     domain_suffix = get("COOPCORE_DOMAIN_SUFFIX", "localhost").strip().lstrip(".")
@@ -89,11 +102,11 @@ def load(environment: dict[str, str] | None = None) -> Config:
         tls_proxy_header=_parse_proxy_header(get("COOPCORE_TLS_PROXY_HEADER", "")),
         sentry_dsn=get("SENTRY_DSN", ""),
         sentry_environment=get("SENTRY_ENVIRONMENT", profile),
-        stripe_secret_key=get("STRIPE_SECRET_KEY", "sk_test_development"),
-        stripe_webhook_secret=get("STRIPE_WEBHOOK_SECRET", "whsec_development"),
+        stripe_secret_key=get("STRIPE_SECRET_KEY", DEVELOPMENT_PLACEHOLDERS["STRIPE_SECRET_KEY"]),
+        stripe_webhook_secret=get("STRIPE_WEBHOOK_SECRET", DEVELOPMENT_PLACEHOLDERS["STRIPE_WEBHOOK_SECRET"]),
         stripe_api_base=get("STRIPE_API_BASE", ""),
         twilio_account_sid=get("TWILIO_ACCOUNT_SID", "ACdevelopment"),
-        twilio_auth_token=get("TWILIO_AUTH_TOKEN", "development"),
+        twilio_auth_token=get("TWILIO_AUTH_TOKEN", DEVELOPMENT_PLACEHOLDERS["TWILIO_AUTH_TOKEN"]),
         twilio_api_base=get("TWILIO_API_BASE", ""),
         email_url=get("EMAIL_URL", "consolemail://" if not production else ""),
         default_from_email=get("DEFAULT_FROM_EMAIL", f"CoopCore <no-reply@{domain_suffix}>"),
@@ -118,10 +131,18 @@ def production_problems(config: Config, *, database_url_set: bool) -> list[str]:
         )
     if config.domain_suffix in {"localhost", ""}:
         problems.append("COOPCORE_DOMAIN_SUFFIX is the development 'localhost'")
-    if config.stripe_secret_key == "sk_test_development":  # noqa: S105 - comparing against the placeholder
-        problems.append("STRIPE_SECRET_KEY is the development placeholder")
-    if not config.email_url:
-        problems.append("EMAIL_URL is missing (smtp+tls://user:password@host:587)")
+    actual = {
+        "STRIPE_SECRET_KEY": config.stripe_secret_key,
+        "STRIPE_WEBHOOK_SECRET": config.stripe_webhook_secret,
+        "TWILIO_AUTH_TOKEN": config.twilio_auth_token,
+    }
+    for name, placeholder in DEVELOPMENT_PLACEHOLDERS.items():
+        if actual[name] == placeholder:
+            problems.append(f"{name} is the development placeholder")
+    if not config.email_url or config.email_url.startswith(("consolemail:", "dummymail:")):
+        problems.append(
+            "EMAIL_URL is missing or writes mail to the console (smtp+tls://user:password@host:587)"
+        )
     if not database_url_set:
         problems.append("DATABASE_URL is not set")
     return problems

@@ -11,7 +11,7 @@ import enum
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -24,6 +24,10 @@ class ErrorCode(enum.StrEnum):
     NOT_FOUND = "not_found"
     READ_ONLY_ROLE = "read_only_role"
     THROTTLED = "throttled"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    NOT_ACCEPTABLE = "not_acceptable"
+    MALFORMED_REQUEST = "malformed_request"
     # Provisioning
     SLUG_INVALID = "slug_invalid"
     SLUG_RESERVED = "slug_reserved"
@@ -45,7 +49,6 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.SLUG_TAKEN: status.HTTP_409_CONFLICT,
     ErrorCode.READ_ONLY_ROLE: status.HTTP_403_FORBIDDEN,
     ErrorCode.PERMISSION_DENIED: status.HTTP_403_FORBIDDEN,
-    ErrorCode.NOT_AUTHENTICATED: status.HTTP_401_UNAUTHORIZED,
     ErrorCode.NOT_FOUND: status.HTTP_404_NOT_FOUND,
     ErrorCode.THROTTLED: status.HTTP_429_TOO_MANY_REQUESTS,
     ErrorCode.TEMPLATE_SCHEMA_MISSING: status.HTTP_503_SERVICE_UNAVAILABLE,
@@ -106,9 +109,18 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             exceptions.PermissionDenied: ErrorCode.PERMISSION_DENIED,
             exceptions.NotFound: ErrorCode.NOT_FOUND,
             exceptions.Throttled: ErrorCode.THROTTLED,
+            exceptions.MethodNotAllowed: ErrorCode.METHOD_NOT_ALLOWED,
+            exceptions.UnsupportedMediaType: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+            exceptions.NotAcceptable: ErrorCode.NOT_ACCEPTABLE,
+            exceptions.ParseError: ErrorCode.MALFORMED_REQUEST,
         }
-        code = next((c for kind, c in codes.items() if isinstance(exc, kind)), ErrorCode.VALIDATION_ERROR)
+        code = next((c for kind, c in codes.items() if isinstance(exc, kind)), ErrorCode.MALFORMED_REQUEST)
         detail = getattr(exc, "detail", "")
         message, fields = str(detail), {}
     response.data = error_body(code, message, fields)
     return response
+
+
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Unknown paths under /api/ answer in the API's own error shape, not an HTML page."""
+    return JsonResponse(error_body(ErrorCode.NOT_FOUND, "No such API endpoint."), status=404)

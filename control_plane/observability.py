@@ -7,8 +7,23 @@ from typing import Any
 
 import structlog
 
+
+def add_tenant(logger: Any, method_name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """Every line names its cooperative: from the request's binding, else from the database connection
+    (Celery tasks, management commands), which django-tenants points at the workspace in use."""
+    if "tenant" not in event_dict:
+        try:
+            from django.db import connection
+
+            event_dict["tenant"] = getattr(connection, "schema_name", "public")
+        except Exception:  # pragma: no cover - before Django is configured
+            event_dict["tenant"] = "-"
+    return event_dict
+
+
 _SHARED_PROCESSORS: list[Any] = [
     structlog.contextvars.merge_contextvars,
+    add_tenant,
     structlog.stdlib.add_logger_name,
     structlog.stdlib.add_log_level,
     structlog.processors.TimeStamper(fmt="iso", utc=True),

@@ -146,7 +146,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# X-Forwarded-For is believed only behind the TLS proxy (which overwrites it); otherwise a client
+# could pick a new address for every guess.
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if CONFIG.tls_proxy_header else ["REMOTE_ADDR"]
+)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -226,6 +230,8 @@ CELERY_BEAT_SCHEDULE = {
 # Seconds between worker heartbeats; /healthz fails when none is younger than three of them.
 COOPCORE_WORKER_HEARTBEAT_SECONDS = 10
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
+# Workers log through the same structured handlers as the web (tenant and ids on every line).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # The TLS proxy (or a client) may name the request; that id then follows it through logs and the audit trail.
 DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
 

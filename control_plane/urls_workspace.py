@@ -1,9 +1,10 @@
 """URLs of a cooperative's workspace (<slug>.<domain suffix>)."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
+from control_plane.errors import api_not_found
 from control_plane.health import healthz, livez
 from core_banking.staff.api import MeView
 from frontend import views
@@ -33,4 +34,5 @@ urlpatterns = [
     path("livez", livez, name="livez"),
     path("api/v1/me/", MeView.as_view(), name="api_me"),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    re_path(r"^api/", api_not_found),
 ]

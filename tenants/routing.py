@@ -9,6 +9,8 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django_tenants.middleware.main import TenantMainMiddleware
 
+from tenants.models import Lifecycle
+
 
 class WorkspaceRoutingMiddleware(TenantMainMiddleware):
     """django-tenants' router, with the public site on the bare domain and the template never served."""
@@ -26,6 +28,9 @@ class WorkspaceRoutingMiddleware(TenantMainMiddleware):
 
     def get_tenant(self, domain_model: Any, hostname: str) -> Any:
         tenant = super().get_tenant(domain_model, hostname)
-        if tenant.is_template:
+        # The template is never a workspace; a closed cooperative's workspace is gone for its users
+        # (its data stays, for operations staff). Suspension and read-only are billing states,
+        # handled where billing lives.
+        if tenant.is_template or tenant.lifecycle == Lifecycle.CLOSED:
             raise domain_model.DoesNotExist
         return tenant

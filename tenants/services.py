@@ -18,8 +18,9 @@ from typing import Any
 from babel import Locale
 from babel.numbers import list_currencies
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.migrations.loader import MigrationLoader
 from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_context, schema_exists, tenant_context
@@ -295,34 +296,54 @@ def cooperative_provision(
     """
     spec = validate_spec(spec)
     _require_current_template()
-    with transaction.atomic():
-        cooperative = Cooperative.objects.create(
-            schema_name=schema_name_for(spec.slug),
-            name=spec.name,
-            slug=spec.slug,
-            registration_number=spec.registration_number,
-            country=spec.country,
-            currency=spec.currency,
-            default_language=spec.default_language,
-            time_zone=spec.time_zone,
-            use_native_digits=bool(spec.use_native_digits),
-            lifecycle=lifecycle,
-        )
-        _clone_template(cooperative)
-        with tenant_context(cooperative):
-            _seed_workspace(cooperative, spec, admin, actor)
-        with schema_context(settings.PUBLIC_SCHEMA_NAME):
-            _create_domain(cooperative)
-            audit_record(
-                actor=actor,
-                action="cooperative.provision",
-                target=cooperative,
-                changes={"slug": spec.slug, "country": spec.country, "currency": spec.currency},
-            )
+    try:
+        with transaction.atomic():
+            cooperative = _provision_in_one_transaction(spec, admin, actor, lifecycle)
+    except (IntegrityError, ValidationError) as exc:
+        # Two sign-ups for one subdomain at once: the check above passed for both; the unique
+        # constraint (or django-tenants' own check on save) lets one through, and the other gets
+        # the answer it would have had coming second.
+        if Cooperative.objects.filter(slug=spec.slug).exists():
+            raise BusinessRuleViolation(
+                ErrorCode.SLUG_TAKEN,
+                "This subdomain is taken.",
+                fields={"slug": ["This subdomain is taken."]},
+            ) from exc
+        raise
     if not connection.in_atomic_block:
         catalog_statistics_refresh()
         # The session's catalog caches now hold every relation the clone touched, and each later DDL
         # statement on this connection pays to invalidate them: reusing it made the next provisioning
         # several times slower (bench/provisioning.py). A fresh connection costs milliseconds.
         connection.close()
+    return cooperative
+
+
+def _provision_in_one_transaction(
+    spec: CooperativeSpec, admin: AdminSpec, actor: Any | None, lifecycle: str
+) -> Cooperative:
+    """Tenant row, cloned schema, seed and domain; the caller holds the transaction."""
+    cooperative = Cooperative.objects.create(
+        schema_name=schema_name_for(spec.slug),
+        name=spec.name,
+        slug=spec.slug,
+        registration_number=spec.registration_number,
+        country=spec.country,
+        currency=spec.currency,
+        default_language=spec.default_language,
+        time_zone=spec.time_zone,
+        use_native_digits=bool(spec.use_native_digits),
+        lifecycle=lifecycle,
+    )
+    _clone_template(cooperative)
+    with tenant_context(cooperative):
+        _seed_workspace(cooperative, spec, admin, actor)
+    with schema_context(settings.PUBLIC_SCHEMA_NAME):
+        _create_domain(cooperative)
+        audit_record(
+            actor=actor,
+            action="cooperative.provision",
+            target=cooperative,
+            changes={"slug": spec.slug, "country": spec.country, "currency": spec.currency},
+        )
     return cooperative

@@ -173,3 +173,11 @@ def subprocess_environment() -> dict[str, str]:
         }
     )
     return environment
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Said in the main process, so it shows under xdist too: a run without a browser is not silent."""
+    from tests.e2e.conftest import NO_CHROMIUM, chromium_path
+
+    if chromium_path() is None:
+        terminalreporter.write_sep("!", NO_CHROMIUM, red=True, bold=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from typing import Any
 
@@ -52,7 +53,12 @@ def staff_user_create(
     all_branches: bool = False,
     branches: Sequence[Branch] = (),
 ) -> User:
-    """Create a staff user with roles; ``password=None`` leaves an unusable password (invite by reset)."""
+    """Create a staff user with roles.
+
+    ``password=None`` invites: the user gets a random password nobody knows and sets their own
+    through "forgotten your password" (Django's reset skips unusable passwords, so it must be
+    a real one). An invited user needs an e-mail address to receive the link.
+    """
     clean_roles = _validated_roles(roles, approver_level)
     user_model = get_user_model()
     if user_model.objects.filter(username__iexact=username).exists():
@@ -63,7 +69,13 @@ def staff_user_create(
         username=username, first_name=first_name, last_name=last_name, email=email, language=language
     )
     if password is None:
-        user.set_unusable_password()
+        if not email:
+            raise BusinessRuleViolation(
+                ErrorCode.VALIDATION_ERROR,
+                "Without a password the user sets one by e-mail, so an e-mail address is required.",
+                fields={"email": ["Required when no password is given."]},
+            )
+        user.set_password(secrets.token_urlsafe(32))
     else:
         try:
             validate_password(password, user)

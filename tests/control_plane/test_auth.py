@@ -113,3 +113,14 @@ def test_language_switch_refuses_unknown_languages_and_foreign_redirects(alpha: 
     assert client.post("/language/", {"language": "xx"}).status_code == 400
     response = client.post("/language/", {"language": "vi", "next": "https://evil.example/"})
     assert response["Location"] == "/"
+
+
+def test_a_forged_forwarded_for_header_does_not_escape_the_lockout(alpha: Workspace) -> None:
+    """With no TLS proxy configured, X-Forwarded-For is the client's own claim and is ignored."""
+    for attempt in range(6):
+        response = Client(HTTP_HOST=alpha.host, REMOTE_ADDR="198.51.100.20").post(
+            "/accounts/login/",
+            {"username": "auditor", "password": "wrong"},
+            HTTP_X_FORWARDED_FOR=f"10.0.0.{attempt}",
+        )
+    assert response.status_code == 429

@@ -19,6 +19,7 @@ from tests.conftest import ALPHA, BETA, Workspace
 from tests.processes import running_process
 
 ROOT = Path(__file__).resolve().parents[2]
+WORKER_LOGS: list[Path] = []
 pytestmark = [pytest.mark.worker, pytest.mark.django_db, pytest.mark.xdist_group("celery-worker")]
 
 
@@ -31,10 +32,12 @@ def worker_queue(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory
         sys.executable, "-m", "celery", "-A", "control_plane", "worker", "-Q", queue, "-n", node,
         "--pool", "solo", "-l", "info", "--without-mingle", "--without-gossip",
     ]  # fmt: skip
+    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    WORKER_LOGS.append(log_path)
     with running_process(
         command,
         name="Celery worker",
-        log_path=tmp_path_factory.mktemp("worker") / "worker.log",
+        log_path=log_path,
         ready=lambda: bool(celery_app.control.ping(destination=[node], timeout=1)),
     ):
         yield queue
@@ -102,5 +105,26 @@ def test_beat_runs_a_periodic_task_once_per_live_workspace(
 def test_the_worker_heartbeat_makes_healthz_green(worker_queue: str, db: None) -> None:
     from django.test import Client
 
+    from control_plane.health import HEARTBEAT_PREFIX, _redis
+
+    # This test's own worker beats (not any other worker that shares the Redis).
+    assert _redis().exists(HEARTBEAT_PREFIX + f"{worker_queue}@localhost")
     body = Client(HTTP_HOST="localhost").get("/healthz").json()
     assert body["checks"]["worker"].startswith("ok")
+
+
+def test_task_log_lines_carry_the_tenant(worker_queue: str, beta: Workspace) -> None:
+    with tenant_context(beta.cooperative()):
+        result = workspace_probe.apply_async(args=[[]], queue=worker_queue)
+    result.get(timeout=30)
+    deadline = time.monotonic() + 10
+    lines: list[str] = []
+    while time.monotonic() < deadline and not lines:
+        lines = [
+            line
+            for line in WORKER_LOGS[-1].read_text().splitlines()
+            if result.id in line and "task_succeeded" in line
+        ]
+        time.sleep(0.2)
+    assert lines, WORKER_LOGS[-1].read_text()[-2000:]
+    assert "tenant=coop_beta" in lines[-1]

@@ -94,3 +94,20 @@ def test_the_bare_production_domain_is_the_public_site(
     assert Client(HTTP_HOST="coop.example").get("/livez").status_code == 200
     assert Client(HTTP_HOST="coop.example").get("/").status_code == 200
     assert Client(HTTP_HOST="unknown.coop.example").get("/livez").status_code == 404
+
+
+def test_api_answers_wrong_methods_and_unknown_paths_in_its_own_shape(alpha: Workspace) -> None:
+    client = workspace_client(alpha, username=alpha.admin)
+    wrong_method = client.post("/api/v1/me/")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["error"]["code"] == "method_not_allowed"
+    unknown = client.get("/api/v1/no-such-thing/")
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "not_found"
+
+
+def test_healthz_names_the_failure_without_revealing_addresses(settings: pytest.FixtureRequest) -> None:
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # type: ignore[attr-defined]
+    body = Client(HTTP_HOST="localhost").get("/healthz").json()
+    assert body["checks"]["redis"] == "failing: ConnectionError"
+    assert "127.0.0.1" not in str(body)

@@ -21,6 +21,8 @@ SAFE_PRODUCTION = {
     "STRIPE_SECRET_KEY": "sk_live_something",
     "EMAIL_URL": "smtp+tls://user:pass@mail.example:587",
     "DATABASE_URL": "postgres://app@db.example:5432/coopcore",
+    "STRIPE_WEBHOOK_SECRET": "whsec_4f8a9c2e1b7d",
+    "TWILIO_AUTH_TOKEN": "b3c9e2f1a7d84c06",
 }
 
 
@@ -78,3 +80,24 @@ def test_the_process_refuses_to_start_in_production_with_development_defaults() 
 def test_the_process_starts_in_production_with_safe_values() -> None:
     result = _django_check(SAFE_PRODUCTION)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_an_unknown_profile_is_refused_not_treated_as_development() -> None:
+    with pytest.raises(env.UnsafeProductionSettings, match="'prod' is not one of development, production"):
+        env.load({"COOPCORE_PROFILE": "prod"})
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("STRIPE_WEBHOOK_SECRET", "whsec_development"),
+        ("TWILIO_AUTH_TOKEN", "development"),
+        ("EMAIL_URL", "consolemail://"),
+    ],
+)
+def test_production_refuses_development_placeholders(name: str, value: str) -> None:
+    environment = {**SAFE_PRODUCTION, name: value}
+    if name == "STRIPE_WEBHOOK_SECRET":
+        environment.pop(name)  # the default is the placeholder
+    problems = env.load(environment).problems
+    assert any(line.startswith(name) for line in problems), problems

@@ -30,12 +30,17 @@ def test_auditor_alone_is_read_only_but_not_with_another_role() -> None:
 def test_approver_gets_an_authority_level(in_alpha: Workspace) -> None:
     head_office = Branch.objects.get(is_head_office=True)
     user = staff_user_create(
-        actor=None, username="approver-3", password=None, roles=["approver"], home_branch=head_office,
+        actor=None,
+        username="approver-3",
+        password=None,
+        email="a3@example.org",
+        roles=["approver"],
+        home_branch=head_office,
         approver_level=3,
-    )  # fmt: skip
+    )
     profile = StaffProfile.objects.get(user=user)
     assert profile.approver_level == 3 and profile.can(Capability.APPROVE_LOANS)
-    assert not user.has_usable_password()
+    assert user.has_usable_password()  # a random one nobody knows: "forgotten password" can reach it
     event = AuditEvent.objects.filter(action="staff.create", object_id=str(user.pk)).get()
     assert event.changes["approver_level"] == 3
 
@@ -65,10 +70,45 @@ def test_a_user_limited_to_branches_sees_only_those(in_alpha: Workspace) -> None
     branch_one = Branch.objects.get(code="BR1")
     other = Branch.objects.create(code="BR2", name="Branch two")
     user = staff_user_create(
-        actor=None, username="limited", password=None, roles=["branch_manager"], home_branch=branch_one,
+        actor=None,
+        username="limited",
+        password="long-enough-password-1",
+        roles=["branch_manager"],
+        home_branch=branch_one,
         branches=[other],
-    )  # fmt: skip
+    )
     assert user.staff_profile.visible_branch_ids() == sorted([branch_one.pk, other.pk])
     admin = StaffProfile.objects.get(roles__contains=["cooperative_admin"])
     assert admin.visible_branch_ids() is None  # head office sees all
     assert head_office.pk not in user.staff_profile.visible_branch_ids()
+
+
+def test_an_invited_user_without_an_email_address_is_refused(in_alpha: Workspace) -> None:
+    head_office = Branch.objects.get(is_head_office=True)
+    with pytest.raises(BusinessRuleViolation) as raised:
+        staff_user_create(
+            actor=None, username="ghost", password=None, roles=["accountant"], home_branch=head_office
+        )
+    assert raised.value.fields == {"email": ["Required when no password is given."]}
+    assert not User.objects.filter(username="ghost").exists()
+
+
+def test_an_invited_user_sets_a_password_by_email(alpha: Workspace) -> None:
+    from django.core import mail
+    from django.test import Client
+    from django_tenants.utils import tenant_context
+
+    with tenant_context(alpha.cooperative()):
+        staff_user_create(
+            actor=None,
+            username="invitee",
+            password=None,
+            email="invitee@example.org",
+            roles=["accountant"],
+            home_branch=Branch.objects.get(is_head_office=True),
+        )
+    response = Client(HTTP_HOST=alpha.host).post(
+        "/accounts/password-reset/", {"email": "invitee@example.org"}
+    )
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1 and "invitee" in mail.outbox[0].body

@@ -19,7 +19,9 @@ CHROMIUM_FLAGS = [
     # Every workspace subdomain of localhost is this machine.
     "--host-resolver-rules=MAP *.localhost 127.0.0.1, MAP localhost 127.0.0.1",
 ]  # fmt: skip
-_SKIPPED: list[str] = []
+
+
+NO_CHROMIUM = "NO CHROMIUM: browser tests skipped (install Debian's chromium, or run `make test` as root)"
 
 
 def chromium_path() -> str | None:
@@ -33,19 +35,9 @@ def chromium_path() -> str | None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if chromium_path() is not None:
         return
-    reason = (
-        "NO CHROMIUM ON THIS MACHINE: browser tests skipped "
-        "(install Debian's chromium, or run `make test` as root)"
-    )
     for item in items:
         if "browser" in item.keywords:
-            item.add_marker(pytest.mark.skip(reason=reason))
-            _SKIPPED.append(item.nodeid)
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if _SKIPPED:
-        terminalreporter.write_sep("!", f"{len(_SKIPPED)} BROWSER TESTS SKIPPED: no Chromium found", red=True)
+            item.add_marker(pytest.mark.skip(reason=NO_CHROMIUM))
 
 
 def _free_port() -> int:

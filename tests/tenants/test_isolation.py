@@ -63,7 +63,7 @@ def test_session_cookies_are_host_only(alpha: Workspace) -> None:
     assert client.cookies["sessionid"]["domain"] == ""
 
 
-@pytest.mark.parametrize("host", ["nobody.localhost", "workspace-template.localhost", "alpha.evil.example"])
+@pytest.mark.parametrize("host", ["nobody.localhost", "alpha.evil.example"])
 def test_unknown_hosts_get_404_not_another_workspace(db: None, host: str) -> None:
     response = Client(HTTP_HOST=host).get("/accounts/login/")
     assert response.status_code in {400, 404}
@@ -83,3 +83,23 @@ def test_public_site_finds_a_workspace_by_subdomain(db: None) -> None:
     assert response.status_code == 302 and response["Location"] == "http://alpha.localhost:8000/"
     bad = Client(HTTP_HOST="localhost").get("/", {"workspace": "http://evil.example/"})
     assert bad.status_code == 200 and b'aria-invalid="true"' in bad.content
+
+
+def test_the_template_is_never_served_even_with_a_domain(db: None) -> None:
+    from tenants.models import Cooperative, Domain
+
+    template = Cooperative.objects.get(is_template=True)
+    Domain.objects.create(domain="workspace-template.localhost", tenant=template, is_primary=True)
+    response = Client(HTTP_HOST="workspace-template.localhost").get("/accounts/login/")
+    assert response.status_code == 404
+
+
+def test_a_closed_cooperatives_workspace_is_gone(alpha: Workspace) -> None:
+    from tenants.models import Lifecycle
+
+    client = workspace_client(alpha, username=alpha.admin)
+    cooperative = alpha.cooperative()
+    cooperative.lifecycle = Lifecycle.CLOSED
+    cooperative.save(update_fields=["lifecycle"])
+    assert client.get("/").status_code == 404
+    assert Client(HTTP_HOST=alpha.host).get("/accounts/login/").status_code == 404

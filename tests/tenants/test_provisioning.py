@@ -158,3 +158,16 @@ def test_catalog_statistics_are_refreshed_only_when_the_catalogs_changed_enough(
     assert services.catalog_statistics_refresh(force=True) is True
     # Just analyzed: nothing has changed by a tenth since.
     assert services.catalog_statistics_refresh() is False
+
+
+def test_a_lost_race_for_a_subdomain_answers_slug_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both sign-ups passed the availability check; the database lets one through."""
+    checked = services.validate_spec(_spec("race"))
+    first = cooperative_provision(spec=_spec("race"), admin=ADMIN)
+    monkeypatch.setattr(
+        services, "validate_spec", lambda spec: checked
+    )  # the second checked before the first
+    with pytest.raises(BusinessRuleViolation) as raised:
+        cooperative_provision(spec=_spec("race"), admin=ADMIN)
+    assert raised.value.code == ErrorCode.SLUG_TAKEN
+    assert list(Cooperative.objects.filter(slug="race")) == [first]

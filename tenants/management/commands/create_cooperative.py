@@ -24,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--admin-password",
             default=None,
-            help="omit to leave it unset: the admin then sets one through password reset",
+            help="omit to invite: the admin sets one through password reset (needs --admin-email)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
