@@ -200,6 +200,7 @@ def template_ensure(*, verbosity: int = 0) -> Cooperative:
         with connection.cursor() as cursor:
             cursor.execute(f'CREATE SCHEMA "{base}"')
     call_command("migrate_schemas", schema_name=base, interactive=False, verbosity=verbosity)
+    clone_function_install()
     return template
 
 
@@ -222,8 +223,31 @@ def _require_current_template() -> None:
 # --- Provisioning --------------------------------------------------------------------------------
 
 
+def clone_function_install() -> None:
+    """(Re)install django-tenants' clone_schema() PL/pgSQL function, as the installed library ships it.
+
+    Done when the template is ensured (every deploy's migrate step), not on every provisioning:
+    django-tenants' own clone drops and re-creates the function each time it clones.
+    """
+    CloneSchema()._create_clone_schema_function()
+
+
+def _clone_function_present() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regprocedure('public.clone_schema(text, text, public.cloneparms[])')")
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
 def _clone_template(cooperative: Cooperative) -> None:
-    CloneSchema().clone_schema(settings.TENANT_BASE_SCHEMA, cooperative.schema_name, set_connection=False)
+    """The template's tables, with their rows (migration records, content types), into a new schema."""
+    if not _clone_function_present():
+        clone_function_install()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT public.clone_schema(%s, %s, 'DATA')",
+            [settings.TENANT_BASE_SCHEMA, cooperative.schema_name],
+        )
 
 
 def _seed_workspace(
