@@ -15,7 +15,7 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 PROFILES = frozenset({"development", "production"})
-DEVELOPMENT_PLACEHOLDERS = {
+DEVELOPMENT_SECRETS = {
     "STRIPE_SECRET_KEY": "sk_test_development",
     "STRIPE_WEBHOOK_SECRET": "whsec_development",
     "TWILIO_AUTH_TOKEN": "development",
@@ -102,11 +102,11 @@ def load(environment: dict[str, str] | None = None) -> Config:
         tls_proxy_header=_parse_proxy_header(get("COOPCORE_TLS_PROXY_HEADER", "")),
         sentry_dsn=get("SENTRY_DSN", ""),
         sentry_environment=get("SENTRY_ENVIRONMENT", profile),
-        stripe_secret_key=get("STRIPE_SECRET_KEY", DEVELOPMENT_PLACEHOLDERS["STRIPE_SECRET_KEY"]),
-        stripe_webhook_secret=get("STRIPE_WEBHOOK_SECRET", DEVELOPMENT_PLACEHOLDERS["STRIPE_WEBHOOK_SECRET"]),
+        stripe_secret_key=get("STRIPE_SECRET_KEY", DEVELOPMENT_SECRETS["STRIPE_SECRET_KEY"]),
+        stripe_webhook_secret=get("STRIPE_WEBHOOK_SECRET", DEVELOPMENT_SECRETS["STRIPE_WEBHOOK_SECRET"]),
         stripe_api_base=get("STRIPE_API_BASE", ""),
         twilio_account_sid=get("TWILIO_ACCOUNT_SID", "ACdevelopment"),
-        twilio_auth_token=get("TWILIO_AUTH_TOKEN", DEVELOPMENT_PLACEHOLDERS["TWILIO_AUTH_TOKEN"]),
+        twilio_auth_token=get("TWILIO_AUTH_TOKEN", DEVELOPMENT_SECRETS["TWILIO_AUTH_TOKEN"]),
         twilio_api_base=get("TWILIO_API_BASE", ""),
         email_url=get("EMAIL_URL", "consolemail://" if not production else ""),
         default_from_email=get("DEFAULT_FROM_EMAIL", f"CoopCore <no-reply@{domain_suffix}>"),
@@ -136,9 +136,9 @@ def production_problems(config: Config, *, database_url_set: bool) -> list[str]:
         "STRIPE_WEBHOOK_SECRET": config.stripe_webhook_secret,
         "TWILIO_AUTH_TOKEN": config.twilio_auth_token,
     }
-    for name, placeholder in DEVELOPMENT_PLACEHOLDERS.items():
-        if actual[name] == placeholder:
-            problems.append(f"{name} is the development placeholder")
+    for name, development_value in DEVELOPMENT_SECRETS.items():
+        if actual[name] == development_value:
+            problems.append(f"{name} is the development default")
     if not config.email_url or config.email_url.startswith(("consolemail:", "dummymail:")):
         problems.append(
             "EMAIL_URL is missing or writes mail to the console (smtp+tls://user:password@host:587)"
