@@ -124,6 +124,11 @@ def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
             process.kill()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM (a supervisor stopping `make run`) ends it like Ctrl-C: every child stopped."""
+    raise KeyboardInterrupt
+
+
 def cmd_run(host: str, port: int) -> int:
     with services() as urls:
         env = _env(urls)
@@ -141,7 +146,7 @@ def cmd_run(host: str, port: int) -> int:
                      "--schedule", str(schedule)],
         }  # fmt: skip
         processes: list[subprocess.Popen[bytes]] = []
-        previous = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        previous = signal.signal(signal.SIGTERM, _interrupt)
         try:
             for command in commands.values():
                 processes.append(subprocess.Popen(command, cwd=ROOT, env=env))
