@@ -38,6 +38,13 @@ class ErrorCode(enum.StrEnum):
     TIME_ZONE_UNKNOWN = "time_zone_unknown"
     TEMPLATE_SCHEMA_MISSING = "template_schema_missing"
     TEMPLATE_SCHEMA_OUTDATED = "template_schema_outdated"
+    # Ledger
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    ENTRY_UNBALANCED = "entry_unbalanced"
+    ENTRY_TOO_FEW_LINES = "entry_too_few_lines"
+    LINE_AMOUNT_INVALID = "line_amount_invalid"
+    ACCOUNT_UNKNOWN = "account_unknown"
+    PERIOD_CLOSED = "period_closed"
     # Staff
     ROLE_UNKNOWN = "role_unknown"
     APPROVER_LEVEL_REQUIRED = "approver_level_required"
@@ -47,6 +54,8 @@ class ErrorCode(enum.StrEnum):
 # HTTP status per code where it is not 400.
 _STATUS: dict[ErrorCode, int] = {
     ErrorCode.SLUG_TAKEN: status.HTTP_409_CONFLICT,
+    ErrorCode.IDEMPOTENCY_KEY_REUSED: status.HTTP_409_CONFLICT,
+    ErrorCode.PERIOD_CLOSED: status.HTTP_409_CONFLICT,
     ErrorCode.READ_ONLY_ROLE: status.HTTP_403_FORBIDDEN,
     ErrorCode.PERMISSION_DENIED: status.HTTP_403_FORBIDDEN,
     ErrorCode.NOT_FOUND: status.HTTP_404_NOT_FOUND,

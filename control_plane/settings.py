@@ -58,6 +58,7 @@ TENANT_APPS = [
     "axes",
     "core_banking.organisation",
     "core_banking.staff",
+    "core_banking.ledger",
     "notifications",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
