@@ -241,3 +241,31 @@ def ledger_verify() -> ChainReport:
     if head != previous:
         return ChainReport(checked, None, "the chain head does not match the last entry")
     return ChainReport(checked, None, "")
+
+
+def chart_of_accounts_seed(*, language: str) -> int:
+    """Create the preset chart in the workspace's language; accounts that exist are left as edited."""
+    from core_banking.ledger.presets import CHART, name_in
+
+    existing = set(Account.objects.values_list("code", flat=True))
+    created = Account.objects.bulk_create(
+        Account(code=preset.code, name=name_in(preset.names, language), kind=preset.kind)
+        for preset in CHART
+        if preset.code not in existing
+    )
+    return len(created)
+
+
+def branch_cash_account_ensure(*, branch: Branch, language: str) -> Account:
+    """Each branch keeps its own cash account (1100-<branch code>), so cash is counted per branch."""
+    from core_banking.ledger.presets import CASH_NAMES, cash_account_code, name_in
+
+    account, _created = Account.objects.get_or_create(
+        code=cash_account_code(branch.code),
+        defaults={
+            "name": f"{name_in(CASH_NAMES, language)} — {branch.name}",
+            "kind": "asset",
+            "branch": branch,
+        },
+    )
+    return account

@@ -14,9 +14,14 @@ from core_banking.organisation.models import Branch, Region
 def branch_create(
     *, actor: Any | None, code: str, name: str, is_head_office: bool = False, region: Region | None = None
 ) -> Branch:
+    from core_banking.ledger.services import branch_cash_account_ensure
+    from tenants.db import current_cooperative
+
     branch = Branch.objects.create(
         code=code.strip(), name=name.strip(), is_head_office=is_head_office, region=region
     )
+    cooperative = current_cooperative()
+    branch_cash_account_ensure(branch=branch, language=cooperative.default_language if cooperative else "en")
     audit_record(
         actor=actor,
         action="branch.create",

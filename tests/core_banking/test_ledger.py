@@ -213,3 +213,27 @@ def test_one_workspaces_postings_are_not_in_the_others_books(books: Branch, beta
     with tenant_context(beta.cooperative()):
         assert not JournalEntry.objects.exists()
         assert ledger_verify().entries_checked == 0
+
+
+def test_provisioning_seeded_the_chart_in_the_cooperatives_language(in_alpha: Workspace) -> None:
+    from core_banking.ledger.presets import CHART
+
+    codes = set(Account.objects.values_list("code", flat=True))
+    assert {preset.code for preset in CHART} <= codes
+    assert Account.objects.get(code="3100").name == "শেয়ার মূলধন"  # share capital, in Bangla
+    assert Account.objects.get(code="2100").kind == "liability"
+
+
+def test_every_branch_has_its_own_cash_account(in_alpha: Workspace) -> None:
+    from core_banking.organisation.services import branch_create
+
+    head_office_cash = Account.objects.get(code="1100-HO")
+    assert head_office_cash.branch == Branch.objects.get(is_head_office=True)
+    new_branch = branch_create(actor=None, code="SYL", name="Sylhet")
+    cash = Account.objects.get(code="1100-SYL")
+    assert (cash.branch, cash.kind) == (new_branch, "asset")
+    assert cash.name == "হাতে নগদ — Sylhet"
+
+
+def test_a_vietnamese_workspace_has_its_chart_in_vietnamese(in_beta: Workspace) -> None:
+    assert Account.objects.get(code="3100").name == "Vốn góp của thành viên"
