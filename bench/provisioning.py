@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "provisioning.json"
-SAMPLES = int(os.environ.get("BENCH_SAMPLES", "9"))
+SAMPLES = int(os.environ.get("BENCH_SAMPLES", "11"))
 POPULATIONS = (10, 200)
 
 
@@ -117,10 +117,14 @@ def _run() -> int:
     samples: dict[str, dict[str, list[float]]] = {}
     for population in POPULATIONS:
         fill_to(population)
-        services._clone_template = clone_step
-        clone_times = [provision() for _ in range(SAMPLES)]
-        services._clone_template = migrate_instead_of_clone
-        migrate_times = [provision() for _ in range(SAMPLES)]
+        # Interleaved, so that drift on the machine touches both paths alike.
+        clone_times: list[float] = []
+        migrate_times: list[float] = []
+        for _ in range(SAMPLES):
+            services._clone_template = clone_step
+            clone_times.append(provision())
+            services._clone_template = migrate_instead_of_clone
+            migrate_times.append(provision())
         services._clone_template = clone_step
         clone[str(population)] = round(statistics.median(clone_times), 4)
         migrate[str(population)] = round(statistics.median(migrate_times), 4)
