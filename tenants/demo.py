@@ -91,7 +91,12 @@ DEMO_EXTENSIONS: list[DemoExtension] = []
 
 def _load_organisation_and_staff(cooperative: Cooperative, demo: DemoCooperative) -> None:
     from control_plane.identity.models import User
+    from core_banking.ledger.services import branch_cash_account_ensure, chart_of_accounts_seed
 
+    # A demo made by an earlier version catches up with what provisioning seeds today.
+    chart_of_accounts_seed(language=cooperative.default_language)
+    for branch in Branch.objects.all():
+        branch_cash_account_ensure(branch=branch, language=cooperative.default_language)
     for code, name in demo.branches:
         if not Branch.objects.filter(code=code).exists():
             branch_create(actor=None, code=code, name=name)
