@@ -45,6 +45,8 @@ class ErrorCode(enum.StrEnum):
     LINE_AMOUNT_INVALID = "line_amount_invalid"
     ACCOUNT_UNKNOWN = "account_unknown"
     PERIOD_CLOSED = "period_closed"
+    ENTRY_IS_A_REVERSAL = "entry_is_a_reversal"
+    ENTRY_ALREADY_CORRECTED = "entry_already_corrected"
     # Staff
     ROLE_UNKNOWN = "role_unknown"
     APPROVER_LEVEL_REQUIRED = "approver_level_required"
@@ -56,6 +58,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.SLUG_TAKEN: status.HTTP_409_CONFLICT,
     ErrorCode.IDEMPOTENCY_KEY_REUSED: status.HTTP_409_CONFLICT,
     ErrorCode.PERIOD_CLOSED: status.HTTP_409_CONFLICT,
+    ErrorCode.ENTRY_ALREADY_CORRECTED: status.HTTP_409_CONFLICT,
     ErrorCode.READ_ONLY_ROLE: status.HTTP_403_FORBIDDEN,
     ErrorCode.PERMISSION_DENIED: status.HTTP_403_FORBIDDEN,
     ErrorCode.NOT_FOUND: status.HTTP_404_NOT_FOUND,

@@ -269,3 +269,88 @@ def branch_cash_account_ensure(*, branch: Branch, language: str) -> Account:
         },
     )
     return account
+
+
+@dataclass(frozen=True)
+class Correction:
+    reversal: JournalEntry
+    corrected: JournalEntry | None
+
+
+def journal_correct(
+    *,
+    original: JournalEntry,
+    reason: str,
+    idempotency_key: str,
+    value_date: dt.date,
+    corrected_lines: Sequence[LineSpec] = (),
+    actor: Any | None = None,
+) -> Correction:
+    """Correct a posted entry without editing it: post its reversal and, if given, the corrected entry.
+
+    Both link to the original and commit together with an audit record naming the reason and who
+    corrected. With no corrected lines the original is simply cancelled. Replaying the same key
+    returns the same correction.
+    """
+    from control_plane.audit.services import audit_record
+
+    if not reason.strip():
+        raise BusinessRuleViolation(
+            ErrorCode.VALIDATION_ERROR, "A correction needs a reason.", fields={"reason": ["Required."]}
+        )
+    if original.reverses_id is not None:
+        raise BusinessRuleViolation(
+            ErrorCode.ENTRY_IS_A_REVERSAL,
+            "A reversal cannot itself be corrected; correct the entry it reversed.",
+            fields={"original": [f"Entry {original.pk} reverses entry {original.reverses_id}."]},
+        )
+    replayed = JournalEntry.objects.filter(idempotency_key=f"{idempotency_key}:reversal").first()
+    if replayed is not None and replayed.reverses_id == original.pk:
+        # The same correction sent again: the entries exist; nothing is posted or audited twice.
+        return Correction(
+            reversal=replayed,
+            corrected=JournalEntry.objects.filter(idempotency_key=f"{idempotency_key}:corrected").first(),
+        )
+    already = original.reversals.exclude(idempotency_key=f"{idempotency_key}:reversal").first()
+    if already is not None:
+        raise BusinessRuleViolation(
+            ErrorCode.ENTRY_ALREADY_CORRECTED,
+            f"Entry {original.pk} was already corrected by entry {already.pk}.",
+            fields={"original": ["Already corrected."]},
+        )
+    reversed_lines = [
+        LineSpec(line.account.code, debit_minor=line.credit_minor, credit_minor=line.debit_minor)
+        for line in original.lines.select_related("account").order_by("id")
+    ]
+    memo = f"Correction of #{original.pk}: {reason.strip()}"[:300]
+    with transaction.atomic():
+        reversal = journal_post(
+            idempotency_key=f"{idempotency_key}:reversal",
+            value_date=value_date,
+            branch=original.branch,
+            memo=memo,
+            lines=reversed_lines,
+            actor=actor,
+            reverses=original,
+        )
+        corrected = None
+        if corrected_lines:
+            corrected = journal_post(
+                idempotency_key=f"{idempotency_key}:corrected",
+                value_date=value_date,
+                branch=original.branch,
+                memo=memo,
+                lines=corrected_lines,
+                actor=actor,
+            )
+        audit_record(
+            actor=actor,
+            action="journal.correct",
+            target=original,
+            changes={
+                "reason": reason.strip(),
+                "reversal": reversal.pk,
+                "corrected": corrected.pk if corrected else None,
+            },
+        )
+    return Correction(reversal=reversal, corrected=corrected)

@@ -237,3 +237,65 @@ def test_every_branch_has_its_own_cash_account(in_alpha: Workspace) -> None:
 
 def test_a_vietnamese_workspace_has_its_chart_in_vietnamese(in_beta: Workspace) -> None:
     assert Account.objects.get(code="3100").name == "Vốn góp của thành viên"
+
+
+def test_a_correction_reverses_and_reposts_without_editing_history(books: Branch) -> None:
+    from control_plane.audit.models import AuditEvent
+    from core_banking.ledger.services import journal_correct
+
+    original = _deposit(books, "dep-1", 5_000)  # the teller typed 5,000; the member brought 500
+    correction = journal_correct(
+        original=original,
+        reason="Keyed 5,000 instead of 500",
+        idempotency_key="fix-1",
+        value_date=DAY,
+        corrected_lines=[LineSpec("1010", debit_minor=500), LineSpec("2010", credit_minor=500)],
+    )
+    assert correction.reversal.reverses == original
+    assert [
+        (line.account.code, line.debit_minor, line.credit_minor) for line in correction.reversal.lines.all()
+    ] == [
+        ("1010", 0, 5_000),
+        ("2010", 5_000, 0),
+    ]
+    original.refresh_from_db()
+    assert [(line.debit_minor, line.credit_minor) for line in original.lines.all()] == [
+        (5_000, 0),
+        (0, 5_000),
+    ]
+    cash = AccountDayBalance.objects.get(account__code="1010", day=DAY)
+    assert cash.debit_minor - cash.credit_minor == 500
+    event = AuditEvent.objects.get(action="journal.correct")
+    assert event.changes["reason"] == "Keyed 5,000 instead of 500"
+    assert ledger_verify().reason == ""
+
+    again = journal_correct(
+        original=original,
+        reason="Keyed 5,000 instead of 500",
+        idempotency_key="fix-1",
+        value_date=DAY,
+        corrected_lines=[LineSpec("1010", debit_minor=500), LineSpec("2010", credit_minor=500)],
+    )
+    assert (again.reversal.pk, again.corrected.pk) == (correction.reversal.pk, correction.corrected.pk)  # type: ignore[union-attr]
+    assert AuditEvent.objects.filter(action="journal.correct").count() == 1
+
+
+def test_an_entry_is_corrected_once_and_reversals_are_not_corrected(books: Branch) -> None:
+    from core_banking.ledger.services import journal_correct
+
+    original = _deposit(books, "dep-1", 100)
+    correction = journal_correct(
+        original=original, reason="Duplicate", idempotency_key="fix-1", value_date=DAY
+    )
+    assert correction.corrected is None
+    with pytest.raises(BusinessRuleViolation) as twice:
+        journal_correct(original=original, reason="Again", idempotency_key="fix-2", value_date=DAY)
+    assert twice.value.code == ErrorCode.ENTRY_ALREADY_CORRECTED
+    with pytest.raises(BusinessRuleViolation) as of_reversal:
+        journal_correct(original=correction.reversal, reason="No", idempotency_key="fix-3", value_date=DAY)
+    assert of_reversal.value.code == ErrorCode.ENTRY_IS_A_REVERSAL
+    with pytest.raises(BusinessRuleViolation) as no_reason:
+        journal_correct(
+            original=_deposit(books, "dep-2", 5), reason=" ", idempotency_key="fix-4", value_date=DAY
+        )
+    assert no_reason.value.fields == {"reason": ["Required."]}
