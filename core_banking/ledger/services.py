@@ -323,26 +323,21 @@ def journal_correct(
         for line in original.lines.select_related("account").order_by("id")
     ]
     memo = f"Correction of #{original.pk}: {reason.strip()}"[:300]
-    with transaction.atomic():
-        reversal = journal_post(
-            idempotency_key=f"{idempotency_key}:reversal",
+
+    def post(suffix: str, lines: Sequence[LineSpec], reverses: JournalEntry | None = None) -> JournalEntry:
+        return journal_post(
+            idempotency_key=f"{idempotency_key}:{suffix}",
             value_date=value_date,
             branch=original.branch,
             memo=memo,
-            lines=reversed_lines,
+            lines=lines,
             actor=actor,
-            reverses=original,
+            reverses=reverses,
         )
-        corrected = None
-        if corrected_lines:
-            corrected = journal_post(
-                idempotency_key=f"{idempotency_key}:corrected",
-                value_date=value_date,
-                branch=original.branch,
-                memo=memo,
-                lines=corrected_lines,
-                actor=actor,
-            )
+
+    with transaction.atomic():
+        reversal = post("reversal", reversed_lines, reverses=original)
+        corrected = post("corrected", corrected_lines) if corrected_lines else None
         audit_record(
             actor=actor,
             action="journal.correct",
