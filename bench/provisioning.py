@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+from bench.common import bench_database_url, machine, recreate_database
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "provisioning.json"
@@ -22,40 +22,9 @@ SAMPLES = int(os.environ.get("BENCH_SAMPLES", "11"))
 POPULATIONS = (10, 200)
 
 
-def _bench_database_url() -> tuple[str, str, str]:
-    """(bench URL, maintenance URL, bench database name) derived from DATABASE_URL."""
-    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/coopcore")
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/") + "_bench"
-    bench = urlunsplit(parts._replace(path="/" + name))
-    maintenance = urlunsplit(parts._replace(path="/postgres"))
-    return bench, maintenance, name
-
-
-def _psycopg_dsn(url: str) -> str:
-    from urllib.parse import unquote
-
-    parts = urlsplit(url)
-    host = unquote(parts.hostname or "") if parts.hostname else ""
-    if "%2F" in (parts.netloc or ""):
-        host = unquote(parts.netloc.split("@")[-1])
-    user = parts.username or "postgres"
-    port = f" port={parts.port}" if parts.port else ""
-    return f"host={host} user={user}{port} dbname={parts.path.lstrip('/')}"
-
-
-def _recreate_database(maintenance_url: str, name: str, *, drop_only: bool = False) -> None:
-    import psycopg
-
-    with psycopg.connect(_psycopg_dsn(maintenance_url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop_only:
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
 def main() -> int:
-    bench_url, maintenance_url, name = _bench_database_url()
-    _recreate_database(maintenance_url, name)
+    bench_url, maintenance_url, name = bench_database_url("_bench")
+    recreate_database(maintenance_url, name)
     os.environ["DATABASE_URL"] = bench_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "control_plane.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
@@ -65,7 +34,7 @@ def main() -> int:
         from django.db import connections
 
         connections.close_all()
-        _recreate_database(maintenance_url, name, drop_only=True)
+        recreate_database(maintenance_url, name, drop_only=True)
 
 
 def _run() -> int:
@@ -149,11 +118,7 @@ def _run() -> int:
         "note": "Each provisioning includes the workspace seed (head office, admin with a hashed password, "
         "audit records) and the domain, in one transaction. 'N present' counts live cooperatives "
         "before the samples of that point are taken.",
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-        },
+        "machine": machine(),
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -102,16 +102,26 @@ class JournalLine(models.Model):
 
 
 class AccountDayBalance(models.Model):
-    """Debits and credits per account per value date, kept as postings land (reports never rescan)."""
+    """Debits and credits per account, branch and value date, kept as postings land.
+
+    Reports sum these rows (one per account, branch and day with postings), never the journal:
+    a trial balance for any set of branches costs the same whatever the journal's size.
+    """
 
     id = models.BigAutoField(primary_key=True)
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="day_balances")
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="day_balances")
     day = models.DateField()
     debit_minor = models.BigIntegerField(default=0)
     credit_minor = models.BigIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["account", "day"], name="one_balance_per_account_day")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "branch", "day"], name="one_balance_per_account_branch_day"
+            )
+        ]
+        indexes = [models.Index(fields=["day", "branch", "account"], name="day_balance_by_day")]
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.day}"

@@ -12,14 +12,15 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+import psycopg
+from django.db import transaction
 
 from control_plane.errors import BusinessRuleViolation, ErrorCode
-from core_banking.ledger.models import Account, JournalEntry, JournalLine, LedgerState
+from core_banking.ledger.db import prepared_fetchone, server_cursor
+from core_banking.ledger.models import Account, JournalEntry, LedgerState
 from core_banking.organisation.models import Branch
 
 GENESIS_HASH = "0" * 64
@@ -54,7 +55,8 @@ def chained_hash(*, previous_hash: str, idempotency_key: str, content_hash: str)
     return hashlib.sha256(f"{previous_hash}:{idempotency_key}:{content_hash}".encode()).hexdigest()
 
 
-def _validate(idempotency_key: str, lines: Sequence[LineSpec]) -> dict[str, Account]:
+def _validate_shape(idempotency_key: str, lines: Sequence[LineSpec]) -> None:
+    """Checks that need no database: key, line count, one positive side per line, balance."""
     if not idempotency_key or len(idempotency_key) > 120:
         raise BusinessRuleViolation(
             ErrorCode.VALIDATION_ERROR,
@@ -89,42 +91,151 @@ def _validate(idempotency_key: str, lines: Sequence[LineSpec]) -> dict[str, Acco
             f"Debits ({total_debit}) and credits ({total_credit}) differ.",
             fields={"lines": [f"Debits {total_debit} ≠ credits {total_credit}."]},
         )
-    codes = {line.account_code for line in lines}
-    accounts = {account.code: account for account in Account.objects.filter(code__in=codes, is_active=True)}
-    missing = sorted(codes - accounts.keys())
-    if missing:
-        raise BusinessRuleViolation(
-            ErrorCode.ACCOUNT_UNKNOWN,
-            "Unknown or inactive accounts.",
-            fields={"lines": [f"No active account {code}." for code in missing]},
-        )
-    return accounts
+
+
+def _unknown_accounts_error(codes: set[str]) -> BusinessRuleViolation:
+    active = set(Account.objects.filter(code__in=codes, is_active=True).values_list("code", flat=True))
+    return BusinessRuleViolation(
+        ErrorCode.ACCOUNT_UNKNOWN,
+        "Unknown or inactive accounts.",
+        fields={"lines": [f"No active account {code}." for code in sorted(codes - active)]},
+    )
 
 
 def _replay(existing: JournalEntry, content_hash: str) -> JournalEntry:
     if existing.payload_hash != content_hash:
-        raise BusinessRuleViolation(
-            ErrorCode.IDEMPOTENCY_KEY_REUSED,
-            "This idempotency key was already used for a different posting.",
-            fields={"idempotency_key": [f"Used by entry {existing.pk} with other content."]},
-        )
+        raise _replay_conflict(existing.pk)
     return existing
 
 
-def _add_to_day_balances(value_date: dt.date, lines: Sequence[JournalLine]) -> None:
-    totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for line in lines:
-        totals[line.account_id][0] += line.debit_minor
-        totals[line.account_id][1] += line.credit_minor
-    rows = [(account_id, value_date, debit, credit) for account_id, (debit, credit) in sorted(totals.items())]
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            "INSERT INTO ledger_accountdaybalance (account_id, day, debit_minor, credit_minor) "
-            "VALUES (%s, %s, %s, %s) ON CONFLICT (account_id, day) DO UPDATE SET "
-            "debit_minor = ledger_accountdaybalance.debit_minor + EXCLUDED.debit_minor, "
-            "credit_minor = ledger_accountdaybalance.credit_minor + EXCLUDED.credit_minor",
-            rows,
+def _actor_id(actor: Any | None) -> int | None:
+    return actor.pk if actor is not None and getattr(actor, "is_authenticated", False) else None
+
+
+# One statement posts an entry: it locks the chain head, inserts the entry chained on the head
+# (SHA-256 computed by PostgreSQL from the locked head, the same formula as ``chained_hash``), its
+# lines in the given order, the day balances, and moves the head. The entry is inserted only when
+# every account code names an active account; a key already used inserts nothing (the caller then
+# replays). PostgreSQL's triggers re-check balance, immutability and closed periods.
+_POST_ONE_SQL = """
+WITH head AS (
+    SELECT id, last_entry_hash, closed_through FROM ledger_ledgerstate FOR UPDATE
+), accounts AS (
+    SELECT id, code FROM ledger_account WHERE code = ANY(%(codes)s::text[]) AND is_active
+), entry AS (
+    INSERT INTO ledger_journalentry (value_date, branch_id, memo, idempotency_key, payload_hash,
+        previous_hash, entry_hash, reverses_id, posted_at, posted_by_id)
+    SELECT %(value_date)s::date, %(branch_id)s::bigint, %(memo)s::text, %(key)s::text,
+        %(payload_hash)s::text, head.last_entry_hash,
+        encode(sha256(convert_to(
+            head.last_entry_hash || ':' || %(key)s::text || ':' || %(payload_hash)s::text, 'UTF8')), 'hex'),
+        %(reverses_id)s::bigint, now(), %(actor_id)s::bigint
+    FROM head
+    WHERE (SELECT count(*) FROM accounts) = %(code_count)s::bigint
+        AND (head.closed_through IS NULL OR head.closed_through < %(value_date)s::date)
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id, entry_hash, previous_hash, posted_at
+), lines AS (
+    INSERT INTO ledger_journalline (entry_id, account_id, debit_minor, credit_minor)
+    SELECT entry.id, accounts.id, given.debit, given.credit
+    FROM entry,
+        unnest(%(line_codes)s::text[], %(debits)s::bigint[], %(credits)s::bigint[])
+            WITH ORDINALITY AS given(code, debit, credit, position)
+        JOIN accounts ON accounts.code = given.code
+    ORDER BY given.position
+), balances AS (
+    INSERT INTO ledger_accountdaybalance (account_id, branch_id, day, debit_minor, credit_minor)
+    SELECT accounts.id, %(branch_id)s::bigint, %(value_date)s::date, SUM(given.debit), SUM(given.credit)
+    FROM entry,
+        unnest(%(line_codes)s::text[], %(debits)s::bigint[], %(credits)s::bigint[])
+            AS given(code, debit, credit)
+        JOIN accounts ON accounts.code = given.code
+    GROUP BY accounts.id
+    ORDER BY accounts.id
+    ON CONFLICT (account_id, branch_id, day) DO UPDATE SET
+        debit_minor = ledger_accountdaybalance.debit_minor + EXCLUDED.debit_minor,
+        credit_minor = ledger_accountdaybalance.credit_minor + EXCLUDED.credit_minor
+), moved AS (
+    UPDATE ledger_ledgerstate SET last_entry_hash = entry.entry_hash
+    FROM entry, head WHERE ledger_ledgerstate.id = head.id
+)
+SELECT entry.id, entry.entry_hash, entry.previous_hash, entry.posted_at, head.closed_through
+FROM head LEFT JOIN entry ON true
+"""
+
+
+@dataclass(frozen=True)
+class Posting:
+    entry: JournalEntry
+    replayed: bool  # True when the key had been posted before: nothing new was written
+
+
+def journal_post_result(
+    *,
+    idempotency_key: str,
+    value_date: dt.date,
+    branch: Branch,
+    lines: Sequence[LineSpec],
+    memo: str = "",
+    actor: Any | None = None,
+    reverses: JournalEntry | None = None,
+) -> Posting:
+    """Post one balanced entry, or find the one already posted under this key with this content.
+
+    Inside a caller's transaction (a deposit, a transfer) it joins that transaction: the entry and
+    the caller's own writes commit or roll back together.
+    """
+    _validate_shape(idempotency_key, lines)
+    content_hash = payload_hash(
+        value_date=value_date,
+        branch_code=branch.code,
+        memo=memo,
+        reverses_id=reverses.pk if reverses else None,
+        lines=lines,
+    )
+    codes = {line.account_code for line in lines}
+    parameters = {
+        "codes": sorted(codes),
+        "code_count": len(codes),
+        "value_date": value_date,
+        "branch_id": branch.pk,
+        "memo": memo,
+        "key": idempotency_key,
+        "payload_hash": content_hash,
+        "reverses_id": reverses.pk if reverses else None,
+        "actor_id": _actor_id(actor),
+        "line_codes": [line.account_code for line in lines],
+        "debits": [line.debit_minor for line in lines],
+        "credits": [line.credit_minor for line in lines],
+    }
+    # No savepoint of its own: a failure marks the caller's transaction for rollback, so nothing
+    # the caller wrote before can commit without its entry.
+    with transaction.atomic(savepoint=False):
+        entry_id, entry_hash, previous_hash, posted_at, closed_through = prepared_fetchone(
+            _POST_ONE_SQL, parameters
         )
+    if entry_id is not None:
+        entry = JournalEntry(
+            id=entry_id,
+            value_date=value_date,
+            branch=branch,
+            memo=memo,
+            idempotency_key=idempotency_key,
+            payload_hash=content_hash,
+            previous_hash=previous_hash,
+            entry_hash=entry_hash,
+            reverses=reverses,
+            posted_at=posted_at,
+            posted_by_id=_actor_id(actor),
+        )
+        entry._state.adding = False
+        return Posting(entry=entry, replayed=False)
+    existing = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return Posting(entry=_replay(existing, content_hash), replayed=True)
+    if closed_through is not None and value_date <= closed_through:
+        raise _closed_error(closed_through)
+    raise _unknown_accounts_error(codes)
 
 
 def journal_post(
@@ -138,68 +249,199 @@ def journal_post(
     reverses: JournalEntry | None = None,
 ) -> JournalEntry:
     """Post one balanced entry, or return the entry already posted under this key with this content."""
-    accounts = _validate(idempotency_key, lines)
-    content_hash = payload_hash(
+    return journal_post_result(
+        idempotency_key=idempotency_key,
         value_date=value_date,
-        branch_code=branch.code,
-        memo=memo,
-        reverses_id=reverses.pk if reverses else None,
+        branch=branch,
         lines=lines,
+        memo=memo,
+        actor=actor,
+        reverses=reverses,
+    ).entry
+
+
+@dataclass(frozen=True)
+class PostingRequest:
+    """One entry of a batch; the same fields as ``journal_post`` takes."""
+
+    idempotency_key: str
+    value_date: dt.date
+    branch: Branch
+    lines: Sequence[LineSpec]
+    memo: str = ""
+
+
+@dataclass(frozen=True)
+class BatchPosting:
+    entry_id: int
+    replayed: bool
+
+
+def _batch_error(number: int, error: BusinessRuleViolation) -> BusinessRuleViolation:
+    fields = {f"postings[{number}].{name}": messages for name, messages in error.fields.items()}
+    return BusinessRuleViolation(error.code, f"Posting {number}: {error.message}", fields=fields)
+
+
+def journal_post_batch(*, postings: Sequence[PostingRequest], actor: Any | None = None) -> list[BatchPosting]:
+    """Post many entries in one transaction with the guarantees of ``journal_post``, set-based.
+
+    Used where entries arrive in bulk (field sync, imports): one lock of the chain head, one
+    lookup of accounts and keys, COPY of entries and lines, one update of the day balances.
+    Keys posted before (or earlier in the batch) with the same content are replays; any
+    invalid posting refuses the whole batch, naming it. Answers in the order given.
+    """
+    for number, posting in enumerate(postings):
+        try:
+            _validate_shape(posting.idempotency_key, posting.lines)
+        except BusinessRuleViolation as error:
+            raise _batch_error(number, error) from error
+    hashes = [
+        payload_hash(
+            value_date=posting.value_date,
+            branch_code=posting.branch.code,
+            memo=posting.memo,
+            reverses_id=None,
+            lines=posting.lines,
+        )
+        for posting in postings
+    ]
+    with transaction.atomic(savepoint=False), server_cursor() as cursor:
+        cursor.execute("SELECT id, last_entry_hash, closed_through, now() FROM ledger_ledgerstate FOR UPDATE")
+        state_id, head, closed_through, posted_at = cursor.fetchone()  # type: ignore[misc]
+        plan = _BatchPlan(postings=postings, hashes=hashes, closed_through=closed_through)
+        plan.classify(cursor)
+        if plan.fresh:
+            head = plan.write(cursor, head=head, posted_at=posted_at, actor_id=_actor_id(actor))
+            cursor.execute(
+                "UPDATE ledger_ledgerstate SET last_entry_hash = %s WHERE id = %s", [head, state_id]
+            )
+    return plan.outcomes()
+
+
+@dataclass
+class _BatchPlan:
+    """Which postings of a batch are new and which replay, and the writing of the new ones."""
+
+    postings: Sequence[PostingRequest]
+    hashes: list[str]
+    closed_through: dt.date | None
+    account_ids: dict[str, int] = field(default_factory=dict)
+    answers: dict[int, BatchPosting] = field(default_factory=dict)
+    fresh: list[int] = field(default_factory=list)
+    entry_by_key: dict[str, int] = field(default_factory=dict)
+
+    def classify(self, cursor: psycopg.Cursor[Any]) -> None:
+        codes = sorted({line.account_code for posting in self.postings for line in posting.lines})
+        cursor.execute("SELECT code, id FROM ledger_account WHERE code = ANY(%s) AND is_active", [codes])
+        self.account_ids = dict(cursor.fetchall())
+        cursor.execute(
+            "SELECT idempotency_key, id, payload_hash FROM ledger_journalentry "
+            "WHERE idempotency_key = ANY(%s)",
+            [[posting.idempotency_key for posting in self.postings]],
+        )
+        seen = {key: (entry_id, content) for key, entry_id, content in cursor.fetchall()}
+        for number, (posting, content) in enumerate(zip(self.postings, self.hashes, strict=True)):
+            earlier = seen.get(posting.idempotency_key)
+            if earlier is not None:
+                if earlier[1] != content:
+                    raise _batch_error(number, _replay_conflict(earlier[0]))
+                if earlier[0] > 0:
+                    self.answers[number] = BatchPosting(entry_id=earlier[0], replayed=True)
+                continue  # a duplicate inside the batch: answered once its first occurrence is written
+            missing = {line.account_code for line in posting.lines} - self.account_ids.keys()
+            if missing:
+                raise _batch_error(number, _unknown_accounts_error(missing))
+            if self.closed_through is not None and posting.value_date <= self.closed_through:
+                raise _batch_error(number, _closed_error(self.closed_through))
+            seen[posting.idempotency_key] = (-1, content)
+            self.fresh.append(number)
+
+    def write(
+        self, cursor: psycopg.Cursor[Any], *, head: str, posted_at: dt.datetime, actor_id: int | None
+    ) -> str:
+        """COPY the new entries (chained in batch order) and their lines; returns the new chain head."""
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence('ledger_journalentry', 'id')) FROM generate_series(1, %s)",
+            [len(self.fresh)],
+        )
+        new_ids = [row[0] for row in cursor.fetchall()]
+        entry_columns = (
+            "id, value_date, branch_id, memo, idempotency_key, payload_hash, previous_hash, entry_hash, "
+            "reverses_id, posted_at, posted_by_id"
+        )
+        with cursor.copy(f"COPY ledger_journalentry ({entry_columns}) FROM STDIN") as copy:
+            for entry_id, number in zip(new_ids, self.fresh, strict=True):
+                posting, content = self.postings[number], self.hashes[number]
+                entry_hash = chained_hash(
+                    previous_hash=head, idempotency_key=posting.idempotency_key, content_hash=content
+                )
+                copy.write_row(
+                    (entry_id, posting.value_date, posting.branch.pk, posting.memo, posting.idempotency_key,
+                     content, head, entry_hash, None, posted_at, actor_id)
+                )  # fmt: skip
+                head = entry_hash
+                self.entry_by_key[posting.idempotency_key] = entry_id
+                self.answers[number] = BatchPosting(entry_id=entry_id, replayed=False)
+        day_totals: dict[tuple[int, int, dt.date], list[int]] = defaultdict(lambda: [0, 0])
+        copy_lines = "COPY ledger_journalline (entry_id, account_id, debit_minor, credit_minor) FROM STDIN"
+        with cursor.copy(copy_lines) as copy:
+            for entry_id, number in zip(new_ids, self.fresh, strict=True):
+                posting = self.postings[number]
+                for line in posting.lines:
+                    account_id = self.account_ids[line.account_code]
+                    copy.write_row((entry_id, account_id, line.debit_minor, line.credit_minor))
+                    totals = day_totals[(account_id, posting.branch.pk, posting.value_date)]
+                    totals[0] += line.debit_minor
+                    totals[1] += line.credit_minor
+        _add_to_day_balances(cursor, day_totals)
+        return head
+
+    def outcomes(self) -> list[BatchPosting]:
+        return [
+            self.answers.get(number)
+            or BatchPosting(entry_id=self.entry_by_key[posting.idempotency_key], replayed=True)
+            for number, posting in enumerate(self.postings)
+        ]
+
+
+def _closed_error(closed_through: dt.date) -> BusinessRuleViolation:
+    return BusinessRuleViolation(
+        ErrorCode.PERIOD_CLOSED,
+        f"The books are closed through {closed_through.isoformat()}.",
+        fields={"value_date": ["In a closed period."]},
     )
-    existing = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return _replay(existing, content_hash)
-    try:
-        with transaction.atomic():
-            # The chain head is the one lock every posting takes: entries are chained in commit order.
-            state = LedgerState.objects.select_for_update().get()
-            existing = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
-            if existing is not None:  # posted by a concurrent request while we waited for the lock
-                return _replay(existing, content_hash)
-            if state.closed_through is not None and value_date <= state.closed_through:
-                raise BusinessRuleViolation(
-                    ErrorCode.PERIOD_CLOSED,
-                    f"The books are closed through {state.closed_through.isoformat()}.",
-                    fields={"value_date": ["In a closed period."]},
-                )
-            entry_hash = chained_hash(
-                previous_hash=state.last_entry_hash,
-                idempotency_key=idempotency_key,
-                content_hash=content_hash,
-            )
-            entry = JournalEntry.objects.create(
-                value_date=value_date,
-                branch=branch,
-                memo=memo,
-                idempotency_key=idempotency_key,
-                payload_hash=content_hash,
-                previous_hash=state.last_entry_hash,
-                entry_hash=entry_hash,
-                reverses=reverses,
-                posted_at=timezone.now(),
-                posted_by_id=actor.pk
-                if actor is not None and getattr(actor, "is_authenticated", False)
-                else None,
-            )
-            written = JournalLine.objects.bulk_create(
-                JournalLine(
-                    entry=entry,
-                    account=accounts[line.account_code],
-                    debit_minor=line.debit_minor,
-                    credit_minor=line.credit_minor,
-                )
-                for line in lines
-            )
-            _add_to_day_balances(value_date, written)
-            state.last_entry_hash = entry_hash
-            state.save(update_fields=["last_entry_hash"])
-            return entry
-    except IntegrityError:
-        # Same key committed by another transaction between our check and our insert.
-        existing = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is None:
-            raise
-        return _replay(existing, content_hash)
+
+
+def _replay_conflict(entry_id: int) -> BusinessRuleViolation:
+    return BusinessRuleViolation(
+        ErrorCode.IDEMPOTENCY_KEY_REUSED,
+        "This idempotency key was already used for a different posting.",
+        fields={"idempotency_key": [f"Used by entry {entry_id} with other content."]},
+    )
+
+
+def _add_to_day_balances(
+    cursor: psycopg.Cursor[Any], totals: dict[tuple[int, int, dt.date], list[int]]
+) -> None:
+    """Add amounts per (account, branch, day) to the daily balances in one statement.
+
+    In key order, so two transactions adding to the same rows lock them in the same order.
+    """
+    keys = sorted(totals)
+    cursor.execute(
+        "INSERT INTO ledger_accountdaybalance (account_id, branch_id, day, debit_minor, credit_minor) "
+        "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::date[], %s::bigint[], %s::bigint[]) "
+        "ON CONFLICT (account_id, branch_id, day) DO UPDATE SET "
+        "debit_minor = ledger_accountdaybalance.debit_minor + EXCLUDED.debit_minor, "
+        "credit_minor = ledger_accountdaybalance.credit_minor + EXCLUDED.credit_minor",
+        [
+            [key[0] for key in keys],
+            [key[1] for key in keys],
+            [key[2] for key in keys],
+            [totals[key][0] for key in keys],
+            [totals[key][1] for key in keys],
+        ],
+    )
 
 
 @dataclass(frozen=True)
