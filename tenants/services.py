@@ -256,11 +256,13 @@ def _seed_workspace(
     cooperative: Cooperative, spec: CooperativeSpec, admin: AdminSpec, actor: Any | None
 ) -> None:
     from core_banking.ledger.services import chart_of_accounts_seed
+    from core_banking.members.services import member_types_seed
     from core_banking.organisation.services import branch_create
     from core_banking.staff.roles import Role
     from core_banking.staff.services import staff_user_create
 
     chart_of_accounts_seed(language=spec.default_language)
+    member_types_seed(language=spec.default_language)
     head_office = branch_create(actor=None, code="HO", name=spec.head_office_name, is_head_office=True)
     staff_user_create(
         actor=None,
