@@ -1,0 +1,373 @@
+"""REST API of savings (under /api/v1/savings/): products, accounts, movements, transfers, liens.
+
+Amounts travel as decimal strings in major units ("1250.75"; VND without decimals). Every
+money movement carries the client's ``idempotency_key``: sent again, it returns the first
+result. Staff limited to some branches see only those branches' accounts (404 otherwise).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from core_banking.api_fields import IdempotencyKeyField, MoneyField
+from core_banking.members.models import Member
+from core_banking.savings import selectors, services
+from core_banking.savings.models import (
+    InterestMethod,
+    SavingsAccount,
+    SavingsKind,
+    SavingsProduct,
+    SavingsTransaction,
+)
+from core_banking.staff.api_base import StaffApiView
+from core_banking.staff.roles import Capability
+
+
+class RateSerializer(serializers.Serializer):
+    effective_from = serializers.DateField()
+    annual_rate = serializers.DecimalField(max_digits=7, decimal_places=4, min_value=0)
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    minimum_balance = MoneyField(source="minimum_balance_minor", positive=False)
+    control_account = serializers.CharField(source="control_account.code", read_only=True)
+    rates = RateSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = SavingsProduct
+        fields = [
+            "id", "code", "name", "kind", "control_account", "minimum_balance", "withdrawals_allowed",
+            "withdrawals_per_month", "interest_method", "day_count", "accrual_period", "posting_period",
+            "rounding", "term_months", "is_active", "rates",
+        ]  # fmt: skip
+
+
+class ProductCreateSerializer(serializers.Serializer):
+    code = serializers.RegexField(r"^[A-Za-z0-9-]{1,12}$")
+    name = serializers.CharField(max_length=120)
+    kind = serializers.ChoiceField(choices=SavingsKind.choices)
+    annual_rate = serializers.DecimalField(max_digits=7, decimal_places=4, min_value=0)
+    rate_effective_from = serializers.DateField()
+    minimum_balance = MoneyField(positive=False, required=False, default=0)
+    withdrawals_allowed = serializers.BooleanField(default=True)
+    withdrawals_per_month = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    interest_method = serializers.ChoiceField(
+        choices=InterestMethod.choices, default=InterestMethod.DAILY_BALANCE
+    )
+    term_months = serializers.IntegerField(min_value=1, max_value=600, required=False, allow_null=True)
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    member_number = serializers.CharField(source="member.number", read_only=True)
+    member_name = serializers.CharField(source="member.full_name", read_only=True)
+    product = serializers.CharField(source="product.code", read_only=True)
+    branch = serializers.CharField(source="branch.code", read_only=True)
+    balance = MoneyField(source="balance_minor", positive=False, read_only=True)
+    lien = MoneyField(source="lien_minor", positive=False, read_only=True)
+    available = MoneyField(source="available_minor", positive=False, read_only=True)
+
+    class Meta:
+        model = SavingsAccount
+        fields = [
+            "id", "number", "member", "member_number", "member_name", "product", "branch", "opened_on",
+            "status", "balance", "lien", "available", "maturity_date",
+        ]  # fmt: skip
+
+
+class AccountOpenSerializer(serializers.Serializer):
+    member = serializers.IntegerField()
+    product = serializers.IntegerField()
+    opened_on = serializers.DateField()
+
+
+class TransactionSerializer(serializers.ModelSerializer):
+    amount = MoneyField(source="amount_minor", positive=False, read_only=True)
+    balance_after = MoneyField(source="balance_after_minor", positive=False, read_only=True)
+
+    class Meta:
+        model = SavingsTransaction
+        fields = [
+            "id",
+            "kind",
+            "amount",
+            "balance_after",
+            "value_date",
+            "entry",
+            "idempotency_key",
+            "channel",
+            "memo",
+        ]
+
+
+class MovementSerializer(serializers.Serializer):
+    amount = MoneyField()
+    value_date = serializers.DateField(required=False, help_text="Default: the cooperative's business date.")
+    idempotency_key = IdempotencyKeyField()
+    memo = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+
+
+class TransferSerializer(MovementSerializer):
+    from_account = serializers.IntegerField()
+    to_account = serializers.IntegerField()
+
+
+class TransferResultSerializer(serializers.Serializer):
+    taken = TransactionSerializer()
+    added = TransactionSerializer()
+
+
+class LienSerializer(serializers.Serializer):
+    amount = MoneyField()
+    reason = serializers.CharField(max_length=200)
+    reference = serializers.CharField(max_length=80, required=False, default="", allow_blank=True)
+
+
+class LienResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    amount = MoneyField(source="amount_minor", read_only=True)
+    reason = serializers.CharField()
+    reference = serializers.CharField()
+    released_at = serializers.DateTimeField(allow_null=True)
+
+
+class StatementSerializer(serializers.Serializer):
+    account = AccountSerializer()
+    start = serializers.DateField()
+    end = serializers.DateField()
+    opening = MoneyField(source="opening_minor", positive=False)
+    deposits = MoneyField(source="deposits_minor", positive=False)
+    withdrawals = MoneyField(source="withdrawals_minor", positive=False)
+    closing = MoneyField(source="closing_minor", positive=False)
+    transactions = TransactionSerializer(many=True)
+
+
+def _business_date() -> dt.date:
+    from django.db import connection
+
+    return connection.tenant.business_date()  # type: ignore[attr-defined]
+
+
+class ProductListView(StaffApiView):
+    @extend_schema(operation_id="savings_products_list", responses=ProductSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        products = SavingsProduct.objects.select_related("control_account").prefetch_related("rates")
+        return Response(ProductSerializer(products, many=True).data)
+
+    @extend_schema(
+        operation_id="savings_products_create", request=ProductCreateSerializer, responses=ProductSerializer
+    )
+    def post(self, request: Request) -> Response:
+        self.require(Capability.MANAGE_ORGANISATION)
+        given = ProductCreateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = dict(given.validated_data)
+        product = services.savings_product_create(
+            actor=request.user,
+            code=data.pop("code"),
+            name=data.pop("name"),
+            kind=data.pop("kind"),
+            annual_rate=data.pop("annual_rate"),
+            rate_effective_from=data.pop("rate_effective_from"),
+            minimum_balance_minor=data.pop("minimum_balance"),
+            **data,
+        )
+        return Response(ProductSerializer(product).data, status=status.HTTP_201_CREATED)
+
+
+class ProductRatesView(StaffApiView):
+    @extend_schema(
+        operation_id="savings_products_rates_schedule",
+        request=RateSerializer,
+        responses=ProductSerializer,
+        summary="Set the product's rate from a date on (a future date schedules a change)",
+    )
+    def post(self, request: Request, product_id: int) -> Response:
+        self.require(Capability.MANAGE_ORGANISATION)
+        product = SavingsProduct.objects.filter(pk=product_id).first()
+        if product is None:
+            raise Http404
+        given = RateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        services.savings_rate_schedule(actor=request.user, product=product, **given.validated_data)
+        return Response(ProductSerializer(product).data, status=status.HTTP_201_CREATED)
+
+
+class AccountListView(StaffApiView):
+    @extend_schema(
+        operation_id="savings_accounts_list",
+        parameters=[OpenApiParameter("member", OpenApiTypes.INT)],
+        responses=AccountSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        accounts = selectors.accounts_visible(visible_branch_ids=self.visible_branch_ids())
+        member = request.query_params.get("member")
+        if member:
+            accounts = accounts.filter(member_id=int(member) if member.isdigit() else -1)
+        return Response(AccountSerializer(accounts[:500], many=True).data)
+
+    @extend_schema(
+        operation_id="savings_accounts_open", request=AccountOpenSerializer, responses=AccountSerializer
+    )
+    def post(self, request: Request) -> Response:
+        self.require(Capability.POST_TRANSACTIONS)
+        given = AccountOpenSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        member = Member.objects.filter(pk=given.validated_data["member"]).first()
+        product = SavingsProduct.objects.filter(pk=given.validated_data["product"]).first()
+        if member is None or product is None:
+            raise Http404
+        self.require_branch(member.branch_id)
+        account = services.savings_account_open(
+            actor=request.user, member=member, product=product, opened_on=given.validated_data["opened_on"]
+        )
+        return Response(AccountSerializer(account).data, status=status.HTTP_201_CREATED)
+
+
+class AccountView(StaffApiView):
+    def account(self, account_id: int) -> SavingsAccount:
+        account = (
+            selectors.accounts_visible(visible_branch_ids=self.visible_branch_ids())
+            .filter(pk=account_id)
+            .first()
+        )
+        if account is None:
+            raise Http404
+        return account
+
+
+class AccountDetailView(AccountView):
+    @extend_schema(operation_id="savings_accounts_retrieve", responses=AccountSerializer)
+    def get(self, request: Request, account_id: int) -> Response:
+        return Response(AccountSerializer(self.account(account_id)).data)
+
+
+class AccountStatementView(AccountView):
+    @extend_schema(
+        operation_id="savings_accounts_statement",
+        parameters=[OpenApiParameter("start", OpenApiTypes.DATE), OpenApiParameter("end", OpenApiTypes.DATE)],
+        responses=StatementSerializer,
+    )
+    def get(self, request: Request, account_id: int) -> Response:
+        account = self.account(account_id)
+        period = _PeriodSerializer(data=request.query_params)
+        period.is_valid(raise_exception=True)
+        end = period.validated_data.get("end") or _business_date()
+        start = period.validated_data.get("start") or end.replace(day=1)
+        return Response(
+            StatementSerializer(selectors.account_statement(account=account, start=start, end=end)).data
+        )
+
+
+class _PeriodSerializer(serializers.Serializer):
+    start = serializers.DateField(required=False)
+    end = serializers.DateField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("start") and attrs.get("end") and attrs["start"] > attrs["end"]:
+            raise serializers.ValidationError({"start": ["The start is after the end."]})
+        return attrs
+
+
+class _MovementView(AccountView):
+    def movement(self, request: Request, account_id: int) -> tuple[SavingsAccount, dict[str, Any]]:
+        self.require(Capability.POST_TRANSACTIONS)
+        account = self.account(account_id)
+        given = MovementSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = dict(given.validated_data)
+        data.setdefault("value_date", _business_date())
+        return account, data
+
+
+class DepositView(_MovementView):
+    @extend_schema(
+        operation_id="savings_deposit", request=MovementSerializer, responses=TransactionSerializer
+    )
+    def post(self, request: Request, account_id: int) -> Response:
+        account, data = self.movement(request, account_id)
+        movement = services.savings_deposit(
+            account_id=account.pk,
+            amount_minor=data["amount"],
+            value_date=data["value_date"],
+            idempotency_key=data["idempotency_key"],
+            memo=data["memo"],
+            actor=request.user,
+        )
+        return Response(TransactionSerializer(movement).data, status=status.HTTP_201_CREATED)
+
+
+class WithdrawalView(_MovementView):
+    @extend_schema(
+        operation_id="savings_withdraw", request=MovementSerializer, responses=TransactionSerializer
+    )
+    def post(self, request: Request, account_id: int) -> Response:
+        account, data = self.movement(request, account_id)
+        movement = services.savings_withdraw(
+            account_id=account.pk,
+            amount_minor=data["amount"],
+            value_date=data["value_date"],
+            idempotency_key=data["idempotency_key"],
+            memo=data["memo"],
+            actor=request.user,
+        )
+        return Response(TransactionSerializer(movement).data, status=status.HTTP_201_CREATED)
+
+
+class TransferView(AccountView):
+    @extend_schema(
+        operation_id="savings_transfer", request=TransferSerializer, responses=TransferResultSerializer
+    )
+    def post(self, request: Request) -> Response:
+        self.require(Capability.POST_TRANSACTIONS)
+        given = TransferSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        source, target = self.account(data["from_account"]), self.account(data["to_account"])
+        moved = services.savings_transfer(
+            from_account_id=source.pk,
+            to_account_id=target.pk,
+            amount_minor=data["amount"],
+            value_date=data.get("value_date") or _business_date(),
+            idempotency_key=data["idempotency_key"],
+            memo=data["memo"],
+            actor=request.user,
+        )
+        return Response(TransferResultSerializer(moved).data, status=status.HTTP_201_CREATED)
+
+
+class LienView(AccountView):
+    @extend_schema(operation_id="savings_lien_place", request=LienSerializer, responses=LienResultSerializer)
+    def post(self, request: Request, account_id: int) -> Response:
+        self.require(Capability.POST_TRANSACTIONS)
+        account = self.account(account_id)
+        given = LienSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        lien = services.lien_place(
+            actor=request.user,
+            account_id=account.pk,
+            amount_minor=given.validated_data["amount"],
+            reason=given.validated_data["reason"],
+            reference=given.validated_data["reference"],
+        )
+        return Response(LienResultSerializer(lien).data, status=status.HTTP_201_CREATED)
+
+
+class LienReleaseView(AccountView):
+    @extend_schema(operation_id="savings_lien_release", request=None, responses=LienResultSerializer)
+    def post(self, request: Request, lien_id: int) -> Response:
+        self.require(Capability.POST_TRANSACTIONS)
+        from core_banking.savings.models import Lien
+
+        lien = Lien.objects.select_related("account").filter(pk=lien_id).first()
+        if lien is None:
+            raise Http404
+        self.require_branch(lien.account.branch_id)
+        return Response(LienResultSerializer(services.lien_release(actor=request.user, lien_id=lien.pk)).data)

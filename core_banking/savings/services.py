@@ -1,0 +1,775 @@
+"""The one write path for savings: products, accounts, deposits, withdrawals, transfers and liens.
+
+Each money movement commits, in one transaction: the ledger entry (``journal_post``), the
+account's new balance, a ``SavingsTransaction`` and the member's SMS in the outbox. Locks are
+taken in one order everywhere: savings account rows (by id), then the ledger's chain head.
+
+No overdraft under any concurrency: a withdrawal locks the account row, re-reads it, checks the
+rules, then writes; PostgreSQL's CHECK (balance >= 0) is the last line of defence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone, translation
+from psycopg.types.json import Jsonb
+
+from control_plane.audit.services import audit_record
+from control_plane.errors import BusinessRuleViolation, ErrorCode
+from core_banking.ledger.db import prepared_fetchall, prepared_fetchone
+from core_banking.ledger.models import Account
+from core_banking.ledger.presets import cash_account_code
+from core_banking.ledger.services import LineSpec, journal_post_result
+from core_banking.members.models import Member, MemberStatus
+from core_banking.organisation.models import Branch
+from core_banking.savings.models import (
+    AccountStatus,
+    Channel,
+    Lien,
+    SavingsAccount,
+    SavingsKind,
+    SavingsProduct,
+    SavingsRate,
+    SavingsTransaction,
+    TransactionKind,
+)
+from notifications.models import MessageKind, OutboxStatus
+
+SAVINGS_CONTROL_PREFIX = "2100"
+INTEREST_EXPENSE_CODE = "5100"
+
+
+def savings_control_code(product_code: str) -> str:
+    return f"{SAVINGS_CONTROL_PREFIX}-{product_code}"
+
+
+def _cooperative_language() -> str:
+    tenant = getattr(connection, "tenant", None)
+    return str(getattr(tenant, "default_language", "") or "en")
+
+
+def _currency() -> str:
+    tenant = getattr(connection, "tenant", None)
+    return str(getattr(tenant, "currency", "") or "XXX")
+
+
+def _actor_id(actor: Any | None) -> int | None:
+    return actor.pk if actor is not None and getattr(actor, "is_authenticated", False) else None
+
+
+def _require_amount(amount_minor: int) -> None:
+    if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or amount_minor <= 0:
+        raise BusinessRuleViolation(
+            ErrorCode.AMOUNT_INVALID,
+            "The amount must be a positive whole number of minor units.",
+            fields={"amount_minor": ["A positive whole number."]},
+        )
+
+
+def _not_found(account_id: int) -> BusinessRuleViolation:
+    return BusinessRuleViolation(
+        ErrorCode.NOT_FOUND, "No such savings account.", fields={"account": [f"No account {account_id}."]}
+    )
+
+
+# --- Products and accounts -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def savings_product_create(
+    *,
+    actor: Any | None,
+    code: str,
+    name: str,
+    kind: str,
+    annual_rate: Decimal,
+    rate_effective_from: dt.date,
+    **settings: Any,
+) -> SavingsProduct:
+    """Create a product with its own control account in the ledger (2100-<code>) and its first rate."""
+    code = code.strip().upper()
+    if kind not in SavingsKind.values:
+        raise BusinessRuleViolation(
+            ErrorCode.VALIDATION_ERROR, "Unknown kind of savings.", fields={"kind": list(SavingsKind.values)}
+        )
+    if SavingsProduct.objects.filter(code=code).exists():
+        raise BusinessRuleViolation(
+            ErrorCode.VALIDATION_ERROR, "That product code is taken.", fields={"code": ["Already in use."]}
+        )
+    if kind in (SavingsKind.RECURRING, SavingsKind.FIXED) and not settings.get("term_months"):
+        raise BusinessRuleViolation(
+            ErrorCode.VALIDATION_ERROR,
+            "Recurring and fixed deposits need a term.",
+            fields={"term_months": ["Required for this kind."]},
+        )
+    control, _created = Account.objects.get_or_create(
+        code=savings_control_code(code), defaults={"name": name.strip(), "kind": "liability"}
+    )
+    product = SavingsProduct.objects.create(
+        code=code,
+        name=name.strip(),
+        kind=kind,
+        control_account=control,
+        interest_expense_account=Account.objects.get(code=INTEREST_EXPENSE_CODE),
+        **settings,
+    )
+    _rate_add(product, rate_effective_from, annual_rate)
+    audit_record(
+        actor=actor,
+        action="savings.product.create",
+        target=product,
+        changes={"code": code, "kind": kind, "annual_rate": str(annual_rate), **_jsonable(settings)},
+    )
+    return product
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: value if isinstance(value, int | str | bool | None) else str(value)
+        for key, value in values.items()
+    }
+
+
+def _rate_add(product: SavingsProduct, effective_from: dt.date, annual_rate: Decimal) -> SavingsRate:
+    if annual_rate < 0:
+        raise BusinessRuleViolation(
+            ErrorCode.VALIDATION_ERROR, "A rate cannot be negative.", fields={"annual_rate": [">= 0"]}
+        )
+    rate, _created = SavingsRate.objects.update_or_create(
+        product=product, effective_from=effective_from, defaults={"annual_rate": annual_rate}
+    )
+    return rate
+
+
+@transaction.atomic
+def savings_rate_schedule(
+    *, actor: Any | None, product: SavingsProduct, effective_from: dt.date, annual_rate: Decimal
+) -> SavingsRate:
+    """Set the product's rate from a date on (a future date schedules a change)."""
+    rate = _rate_add(product, effective_from, annual_rate)
+    audit_record(
+        actor=actor,
+        action="savings.rate.schedule",
+        target=product,
+        changes={"effective_from": effective_from.isoformat(), "annual_rate": str(annual_rate)},
+    )
+    return rate
+
+
+@transaction.atomic
+def savings_account_open(
+    *, actor: Any | None, member: Member, product: SavingsProduct, opened_on: dt.date
+) -> SavingsAccount:
+    if member.status == MemberStatus.EXITED:
+        raise BusinessRuleViolation(
+            ErrorCode.MEMBER_EXITED,
+            "An exited member cannot open an account.",
+            fields={"member": ["Exited."]},
+        )
+    if not product.is_active:
+        raise BusinessRuleViolation(
+            ErrorCode.VALIDATION_ERROR,
+            "This product is closed to new accounts.",
+            fields={"product": ["Inactive."]},
+        )
+    # Member numbers are unique, so this is too; the row lock on the member serialises two openings.
+    Member.objects.select_for_update().filter(pk=member.pk).first()
+    sequence = SavingsAccount.objects.filter(member=member, product=product).count() + 1
+    maturity = None
+    if product.term_months:
+        maturity = _add_months(opened_on, product.term_months)
+    account = SavingsAccount.objects.create(
+        number=f"{member.number}-{product.code}-{sequence}",
+        member=member,
+        product=product,
+        branch_id=member.branch_id,
+        opened_on=opened_on,
+        maturity_date=maturity,
+    )
+    audit_record(
+        actor=actor, action="savings.account.open", target=account, changes={"product": product.code}
+    )
+    return account
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    import calendar
+
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+# --- Money movements -----------------------------------------------------------------------------
+
+
+class _Replayed(Exception):
+    """Raised inside a movement's transaction when its key was posted before: undo, then answer."""
+
+
+@dataclass(frozen=True)
+class _Locked:
+    """What a movement needs of an account, read in the statement that locks (and may update) it."""
+
+    account_id: int
+    number: str
+    balance_minor: int
+    lien_minor: int
+    status: str
+    branch_id: int
+    branch_code: str
+    control_code: str
+    member_id: int
+    phone: str
+    language: str
+
+
+_DEPOSIT_SQL = """
+UPDATE savings_savingsaccount AS a SET balance_minor = a.balance_minor + %(amount)s::bigint
+FROM savings_savingsproduct p, ledger_account c, organisation_branch b, members_member m
+WHERE a.id = %(account_id)s::bigint AND a.status = 'active'
+  AND p.id = a.product_id AND c.id = p.control_account_id AND b.id = a.branch_id AND m.id = a.member_id
+RETURNING a.id, a.number, a.balance_minor, a.lien_minor, a.status, a.branch_id, b.code, c.code,
+    m.id, m.phone, m.message_language
+"""
+
+_RECORD_SQL = """
+WITH movement AS (
+    INSERT INTO savings_savingstransaction (account_id, kind, amount_minor, balance_after_minor, value_date,
+        entry_id, idempotency_key, channel, memo, created_at, created_by_id, corrects_id)
+    VALUES (%(account_id)s::bigint, %(kind)s::text, %(amount)s::bigint, %(balance_after)s::bigint,
+        %(value_date)s::date, %(entry_id)s::bigint, %(key)s::text, %(channel)s::text, %(memo)s::text, now(),
+        %(actor_id)s::bigint, NULL)
+    RETURNING id, created_at
+), message AS (
+    INSERT INTO notifications_outboxmessage (kind, source_ref, member_id, phone, language, context, status,
+        attempts, created_at)
+    VALUES (%(message_kind)s::text, %(key)s::text, %(member_id)s::bigint, %(phone)s::text, %(language)s::text,
+        %(context)s::jsonb, %(message_status)s::text, 0, now())
+    ON CONFLICT (source_ref, kind) DO NOTHING
+)
+SELECT id, created_at FROM movement
+"""
+
+
+def _lock_for_withdrawal(account_id: int) -> tuple[SavingsAccount, _Locked]:
+    account = (
+        SavingsAccount.objects.select_for_update(of=("self",))
+        .select_related("product__control_account", "branch", "member")
+        .filter(pk=account_id)
+        .first()
+    )
+    if account is None:
+        raise _not_found(account_id)
+    return account, _Locked(
+        account_id=account.pk,
+        number=account.number,
+        balance_minor=account.balance_minor,
+        lien_minor=account.lien_minor,
+        status=account.status,
+        branch_id=account.branch_id,
+        branch_code=account.branch.code,
+        control_code=account.product.control_account.code,
+        member_id=account.member_id,
+        phone=account.member.phone,
+        language=account.member.message_language,
+    )
+
+
+def _memo(kind: TransactionKind, number: str, memo: str) -> str:
+    with translation.override(_cooperative_language()):
+        label = str(kind.label)
+    return f"{label} {number}{' — ' + memo if memo else ''}"[:300]
+
+
+def _record(
+    *,
+    locked: _Locked,
+    kind: TransactionKind,
+    signed_amount: int,
+    balance_after: int,
+    value_date: dt.date,
+    entry_id: int,
+    key: str,
+    channel: str,
+    memo: str,
+    actor: Any | None,
+    message_kind: MessageKind,
+) -> SavingsTransaction:
+    context = {
+        "amount_minor": abs(signed_amount),
+        "balance_minor": balance_after,
+        "currency": _currency(),
+        "account": locked.number,
+        "value_date": value_date.isoformat(),
+    }
+    transaction_id, created_at = prepared_fetchone(
+        _RECORD_SQL,
+        {
+            "account_id": locked.account_id,
+            "kind": kind.value,
+            "amount": signed_amount,
+            "balance_after": balance_after,
+            "value_date": value_date,
+            "entry_id": entry_id,
+            "key": key,
+            "channel": channel,
+            "memo": memo,
+            "actor_id": _actor_id(actor),
+            "message_kind": message_kind.value,
+            "member_id": locked.member_id,
+            "phone": locked.phone,
+            "language": locked.language,
+            "context": Jsonb(context),
+            # Nothing is sent to a member without a number; staff see such rows as not sendable.
+            "message_status": OutboxStatus.PENDING if locked.phone else OutboxStatus.NO_RECIPIENT,
+        },
+    )
+    movement = SavingsTransaction(
+        id=transaction_id,
+        account_id=locked.account_id,
+        kind=kind,
+        amount_minor=signed_amount,
+        balance_after_minor=balance_after,
+        value_date=value_date,
+        entry_id=entry_id,
+        idempotency_key=key,
+        channel=channel,
+        memo=memo,
+        created_at=created_at,
+        created_by_id=_actor_id(actor),
+    )
+    movement._state.adding = False
+    return movement
+
+
+def _replayed(key: str, account_id: int, signed_amount: int, value_date: dt.date) -> SavingsTransaction:
+    existing = SavingsTransaction.objects.filter(idempotency_key=key).first()
+    if existing is None:  # the key belongs to another kind of posting
+        raise BusinessRuleViolation(
+            ErrorCode.IDEMPOTENCY_KEY_REUSED,
+            "This idempotency key was already used for a different posting.",
+            fields={"idempotency_key": ["Used by another posting."]},
+        )
+    if (existing.account_id, existing.amount_minor, existing.value_date) != (
+        account_id,
+        signed_amount,
+        value_date,
+    ):
+        raise BusinessRuleViolation(
+            ErrorCode.IDEMPOTENCY_KEY_REUSED,
+            "This idempotency key was already used for a different posting.",
+            fields={"idempotency_key": [f"Used by savings transaction {existing.pk} with other content."]},
+        )
+    return existing
+
+
+def savings_deposit(
+    *,
+    account_id: int,
+    amount_minor: int,
+    value_date: dt.date,
+    idempotency_key: str,
+    actor: Any | None = None,
+    channel: str = Channel.OFFICE,
+    memo: str = "",
+    counter_account_code: str = "",
+) -> SavingsTransaction:
+    """Pay money into a savings account (cash at the account's branch unless another account is named).
+
+    The same key again returns the first transaction; nothing is posted or messaged twice.
+    """
+    _require_amount(amount_minor)
+    try:
+        with transaction.atomic():
+            rows = prepared_fetchall(_DEPOSIT_SQL, {"amount": amount_minor, "account_id": account_id})
+            if not rows:
+                raise _deposit_refusal(account_id)
+            locked = _Locked(*rows[0])
+            posting = journal_post_result(
+                idempotency_key=idempotency_key,
+                value_date=value_date,
+                branch=Branch(id=locked.branch_id, code=locked.branch_code),
+                memo=_memo(TransactionKind.DEPOSIT, locked.number, memo),
+                lines=[
+                    LineSpec(
+                        counter_account_code or cash_account_code(locked.branch_code),
+                        debit_minor=amount_minor,
+                    ),
+                    LineSpec(locked.control_code, credit_minor=amount_minor),
+                ],
+                actor=actor,
+            )
+            if posting.replayed:
+                raise _Replayed
+            return _record(
+                locked=locked,
+                kind=TransactionKind.DEPOSIT,
+                signed_amount=amount_minor,
+                balance_after=locked.balance_minor,
+                value_date=value_date,
+                entry_id=posting.entry.pk,
+                key=idempotency_key,
+                channel=channel,
+                memo=memo,
+                actor=actor,
+                message_kind=MessageKind.SAVINGS_DEPOSIT,
+            )
+    except _Replayed:
+        return _replayed(idempotency_key, account_id, amount_minor, value_date)
+
+
+def _deposit_refusal(account_id: int) -> BusinessRuleViolation:
+    account = SavingsAccount.objects.filter(pk=account_id).first()
+    if account is None:
+        return _not_found(account_id)
+    return BusinessRuleViolation(
+        ErrorCode.SAVINGS_ACCOUNT_NOT_ACTIVE,
+        f"Account {account.number} is {account.status}.",
+        fields={"account": [f"Status: {account.status}."]},
+    )
+
+
+def _month_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
+    first = day.replace(day=1)
+    return first, _add_months(first, 1)
+
+
+def _check_withdrawal(
+    account: SavingsAccount, locked: _Locked, amount_minor: int, value_date: dt.date
+) -> None:
+    product = account.product
+    if locked.status != AccountStatus.ACTIVE:
+        raise BusinessRuleViolation(
+            ErrorCode.SAVINGS_ACCOUNT_NOT_ACTIVE,
+            f"Account {locked.number} is {locked.status}.",
+            fields={"account": [f"Status: {locked.status}."]},
+        )
+    if not product.withdrawals_allowed:
+        raise BusinessRuleViolation(
+            ErrorCode.WITHDRAWAL_NOT_ALLOWED,
+            f"{product.name} pays out only at closure or maturity.",
+            fields={"account": ["No withdrawals before closure."]},
+        )
+    if product.maximum_withdrawal_minor is not None and amount_minor > product.maximum_withdrawal_minor:
+        raise BusinessRuleViolation(
+            ErrorCode.WITHDRAWAL_LIMIT_EXCEEDED,
+            "The amount is above the product's largest withdrawal.",
+            fields={"amount_minor": [f"At most {product.maximum_withdrawal_minor}."]},
+        )
+    if product.withdrawals_per_month is not None:
+        first, after = _month_bounds(value_date)
+        done = SavingsTransaction.objects.filter(
+            account_id=locked.account_id,
+            kind=TransactionKind.WITHDRAWAL,
+            value_date__gte=first,
+            value_date__lt=after,
+        ).count()
+        if done >= product.withdrawals_per_month:
+            raise BusinessRuleViolation(
+                ErrorCode.WITHDRAWAL_LIMIT_EXCEEDED,
+                f"{done} withdrawals this month already; the product allows {product.withdrawals_per_month}.",
+                fields={"value_date": ["Monthly withdrawal count reached."]},
+            )
+    available = locked.balance_minor - locked.lien_minor - product.minimum_balance_minor
+    if amount_minor > available:
+        reason = "pledged as loan security" if locked.lien_minor else "the balance"
+        raise BusinessRuleViolation(
+            ErrorCode.INSUFFICIENT_BALANCE,
+            f"Only {max(available, 0)} can be withdrawn ({reason} and the minimum balance stay).",
+            fields={"amount_minor": [f"At most {max(available, 0)}."]},
+        )
+
+
+def _take(
+    *,
+    account_id: int,
+    amount_minor: int,
+    value_date: dt.date,
+    idempotency_key: str,
+    actor: Any | None,
+    channel: str,
+    memo: str,
+    kind: TransactionKind,
+    message_kind: MessageKind,
+    counter_account_code: str,
+    check_rules: bool = True,
+) -> SavingsTransaction:
+    _require_amount(amount_minor)
+    try:
+        with transaction.atomic():
+            account, locked = _lock_for_withdrawal(account_id)
+            # After the lock: a concurrent request with this key has committed by now if it ran.
+            if SavingsTransaction.objects.filter(idempotency_key=idempotency_key).exists():
+                raise _Replayed
+            if check_rules:
+                _check_withdrawal(account, locked, amount_minor, value_date)
+            balance_after = locked.balance_minor - amount_minor
+            SavingsAccount.objects.filter(pk=account_id).update(balance_minor=balance_after)
+            posting = journal_post_result(
+                idempotency_key=idempotency_key,
+                value_date=value_date,
+                branch=account.branch,
+                memo=_memo(kind, locked.number, memo),
+                lines=[
+                    LineSpec(locked.control_code, debit_minor=amount_minor),
+                    LineSpec(
+                        counter_account_code or cash_account_code(locked.branch_code),
+                        credit_minor=amount_minor,
+                    ),
+                ],
+                actor=actor,
+            )
+            if posting.replayed:
+                raise _Replayed
+            return _record(
+                locked=locked,
+                kind=kind,
+                signed_amount=-amount_minor,
+                balance_after=balance_after,
+                value_date=value_date,
+                entry_id=posting.entry.pk,
+                key=idempotency_key,
+                channel=channel,
+                memo=memo,
+                actor=actor,
+                message_kind=message_kind,
+            )
+    except _Replayed:
+        return _replayed(idempotency_key, account_id, -amount_minor, value_date)
+    except IntegrityError as error:
+        if "savings_no_overdraft" in str(error) or "savings_lien_within_balance" in str(error):
+            raise BusinessRuleViolation(
+                ErrorCode.INSUFFICIENT_BALANCE, "Not enough balance.", fields={"amount_minor": ["Too large."]}
+            ) from error
+        raise
+
+
+def savings_withdraw(
+    *,
+    account_id: int,
+    amount_minor: int,
+    value_date: dt.date,
+    idempotency_key: str,
+    actor: Any | None = None,
+    channel: str = Channel.OFFICE,
+    memo: str = "",
+) -> SavingsTransaction:
+    """Pay money out of a savings account in cash at its branch, within the product's rules."""
+    return _take(
+        account_id=account_id,
+        amount_minor=amount_minor,
+        value_date=value_date,
+        idempotency_key=idempotency_key,
+        actor=actor,
+        channel=channel,
+        memo=memo,
+        kind=TransactionKind.WITHDRAWAL,
+        message_kind=MessageKind.SAVINGS_WITHDRAWAL,
+        counter_account_code="",
+    )
+
+
+def savings_pay_to_account(
+    *,
+    account_id: int,
+    amount_minor: int,
+    value_date: dt.date,
+    idempotency_key: str,
+    credit_account_code: str,
+    actor: Any | None = None,
+    memo: str = "",
+) -> SavingsTransaction:
+    """Take money from savings to pay something the member owes (a loan instalment): no cash moves.
+
+    The lending module names the account to credit (loans receivable, interest income...).
+    """
+    return _take(
+        account_id=account_id,
+        amount_minor=amount_minor,
+        value_date=value_date,
+        idempotency_key=idempotency_key,
+        actor=actor,
+        channel=Channel.OFFICE,
+        memo=memo,
+        kind=TransactionKind.LOAN_REPAYMENT,
+        message_kind=MessageKind.SAVINGS_WITHDRAWAL,
+        counter_account_code=credit_account_code,
+    )
+
+
+@dataclass(frozen=True)
+class Transfer:
+    taken: SavingsTransaction
+    added: SavingsTransaction
+
+
+def savings_transfer(
+    *,
+    from_account_id: int,
+    to_account_id: int,
+    amount_minor: int,
+    value_date: dt.date,
+    idempotency_key: str,
+    actor: Any | None = None,
+    memo: str = "",
+) -> Transfer:
+    """Move money between two accounts of the same member, as one balanced entry."""
+    _require_amount(amount_minor)
+    if from_account_id == to_account_id:
+        raise BusinessRuleViolation(
+            ErrorCode.VALIDATION_ERROR,
+            "Choose two different accounts.",
+            fields={"to_account": ["Same account."]},
+        )
+    out_key, in_key = f"{idempotency_key}:out", f"{idempotency_key}:in"
+    try:
+        with transaction.atomic():
+            # Both rows locked in id order: two opposite transfers cannot deadlock.
+            locked_rows = {}
+            for account_id in sorted((from_account_id, to_account_id)):
+                locked_rows[account_id] = _lock_for_withdrawal(account_id)
+            source, source_locked = locked_rows[from_account_id]
+            target, target_locked = locked_rows[to_account_id]
+            if SavingsTransaction.objects.filter(idempotency_key=out_key).exists():
+                raise _Replayed
+            if source.member_id != target.member_id:
+                raise BusinessRuleViolation(
+                    ErrorCode.TRANSFER_BETWEEN_MEMBERS,
+                    "Transfers are between one member's own accounts.",
+                    fields={"to_account": ["Belongs to another member."]},
+                )
+            if target_locked.status != AccountStatus.ACTIVE:
+                raise _deposit_refusal(to_account_id)
+            _check_withdrawal(source, source_locked, amount_minor, value_date)
+            source_after = source_locked.balance_minor - amount_minor
+            target_after = target_locked.balance_minor + amount_minor
+            SavingsAccount.objects.filter(pk=from_account_id).update(balance_minor=source_after)
+            SavingsAccount.objects.filter(pk=to_account_id).update(balance_minor=target_after)
+            # Between two accounts of one product both lines name the same control account: the
+            # ledger's total does not move, and the entry still records the transfer.
+            lines = [
+                LineSpec(source_locked.control_code, debit_minor=amount_minor),
+                LineSpec(target_locked.control_code, credit_minor=amount_minor),
+            ]
+            posting = journal_post_result(
+                idempotency_key=idempotency_key,
+                value_date=value_date,
+                branch=source.branch,
+                memo=_memo(
+                    TransactionKind.TRANSFER_OUT, f"{source_locked.number} → {target_locked.number}", memo
+                ),
+                lines=lines,
+                actor=actor,
+            )
+            if posting.replayed:
+                raise _Replayed
+            taken = _record(
+                locked=source_locked,
+                kind=TransactionKind.TRANSFER_OUT,
+                signed_amount=-amount_minor,
+                balance_after=source_after,
+                value_date=value_date,
+                entry_id=posting.entry.pk,
+                key=out_key,
+                channel=Channel.OFFICE,
+                memo=memo,
+                actor=actor,
+                message_kind=MessageKind.SAVINGS_TRANSFER,
+            )
+            added = _record(
+                locked=target_locked,
+                kind=TransactionKind.TRANSFER_IN,
+                signed_amount=amount_minor,
+                balance_after=target_after,
+                value_date=value_date,
+                entry_id=posting.entry.pk,
+                key=in_key,
+                channel=Channel.OFFICE,
+                memo=memo,
+                actor=actor,
+                # One SMS for the transfer (on the source side); the kind is unique per key.
+                message_kind=MessageKind.SAVINGS_TRANSFER,
+            )
+            return Transfer(taken=taken, added=added)
+    except _Replayed:
+        return Transfer(
+            taken=_replayed(out_key, from_account_id, -amount_minor, value_date),
+            added=_replayed(in_key, to_account_id, amount_minor, value_date),
+        )
+
+
+# --- Liens ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def lien_place(
+    *, actor: Any | None, account_id: int, amount_minor: int, reason: str, reference: str = ""
+) -> Lien:
+    """Pledge part of a balance as security (a loan): that much can no longer be withdrawn."""
+    _require_amount(amount_minor)
+    account, locked = _lock_for_withdrawal(account_id)
+    if amount_minor > locked.balance_minor - locked.lien_minor:
+        raise BusinessRuleViolation(
+            ErrorCode.INSUFFICIENT_BALANCE,
+            "The lien is larger than the free balance.",
+            fields={"amount_minor": [f"At most {locked.balance_minor - locked.lien_minor}."]},
+        )
+    SavingsAccount.objects.filter(pk=account_id).update(lien_minor=locked.lien_minor + amount_minor)
+    lien = Lien.objects.create(
+        account=account,
+        amount_minor=amount_minor,
+        reason=reason.strip(),
+        reference=reference,
+        created_at=timezone.now(),
+    )
+    audit_record(
+        actor=actor,
+        action="savings.lien.place",
+        target=account,
+        changes={
+            "lien": lien.pk,
+            "amount_minor": amount_minor,
+            "reason": lien.reason,
+            "reference": reference,
+        },
+    )
+    return lien
+
+
+@transaction.atomic
+def lien_release(*, actor: Any | None, lien_id: int) -> Lien:
+    lien = Lien.objects.select_for_update().filter(pk=lien_id).first()
+    if lien is None:
+        raise BusinessRuleViolation(ErrorCode.NOT_FOUND, "No such lien.", fields={"lien": ["Not found."]})
+    if lien.released_at is not None:
+        return lien
+    account, locked = _lock_for_withdrawal(lien.account_id)
+    SavingsAccount.objects.filter(pk=account.pk).update(lien_minor=locked.lien_minor - lien.amount_minor)
+    lien.released_at = timezone.now()
+    lien.save(update_fields=["released_at"])
+    audit_record(
+        actor=actor,
+        action="savings.lien.release",
+        target=account,
+        changes={"lien": lien.pk, "amount_minor": lien.amount_minor},
+    )
+    return lien
+
+
+def product_balances_total(products: Sequence[SavingsProduct]) -> dict[int, int]:
+    """Sum of the accounts' balances per product (what each control account must hold)."""
+    from django.db.models import Sum
+
+    rows = (
+        SavingsAccount.objects.filter(product__in=products)
+        .values("product_id")
+        .annotate(total=Sum("balance_minor"))
+    )
+    return {row["product_id"]: int(row["total"] or 0) for row in rows}
