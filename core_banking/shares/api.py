@@ -1,0 +1,230 @@
+"""REST API of share capital and member exit (under /api/v1/).
+
+Reading needs a staff profile in this workspace. Changing the share settings needs
+``Capability.MANAGE_ORGANISATION``; a purchase ``Capability.POST_TRANSACTIONS``; an exit
+``Capability.MANAGE_MEMBERS``. A member outside the user's branches answers 404, exactly as an id
+that does not exist. Read-only roles are refused by ``ReadOnlyRoleMiddleware`` (read_only_role).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import connection
+from django.http import Http404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import permissions, status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from control_plane.errors import BusinessRuleViolation, ErrorCode
+from core_banking.members.models import Member
+from core_banking.shares import selectors, services
+from core_banking.shares.serializers import (
+    ExitPreviewSerializer,
+    ExitRequestSerializer,
+    ExitSettlementSerializer,
+    PurchaseResultSerializer,
+    PurchaseSerializer,
+    SharePositionSerializer,
+    SharesErrorSerializer,
+    ShareSettingsSerializer,
+    ShareTransactionSerializer,
+    position_data,
+)
+from core_banking.staff.models import StaffProfile
+from core_banking.staff.roles import Capability
+from tenants.db import current_cooperative
+
+ERRORS = {
+    400: OpenApiResponse(
+        SharesErrorSerializer, description="A rule was broken: see error.code and error.fields."
+    ),
+    403: OpenApiResponse(
+        SharesErrorSerializer, description="not_authenticated, permission_denied or read_only_role."
+    ),
+    404: OpenApiResponse(SharesErrorSerializer, description="No such member here, or not in your branches."),
+    409: OpenApiResponse(
+        SharesErrorSerializer,
+        description="exit_refused (reasons per blocker in error.fields), idempotency_key_reused, "
+        "period_closed, insufficient_balance.",
+    ),
+}
+READ_ERRORS = {403: ERRORS[403], 404: ERRORS[404]}
+
+
+def _currency() -> str:
+    tenant = getattr(connection, "tenant", None)
+    return str(getattr(tenant, "currency", "") or "XXX")
+
+
+def _business_date() -> dt.date:
+    cooperative = current_cooperative()
+    if cooperative is None:
+        raise BusinessRuleViolation(ErrorCode.NOT_FOUND, "No cooperative here.")
+    return cooperative.business_date()
+
+
+class IsWorkspaceStaff(permissions.BasePermission):
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return getattr(request.user, "staff_profile", None) is not None
+
+
+class SharesApiView(APIView):
+    permission_classes = [permissions.IsAuthenticated, IsWorkspaceStaff]
+
+    def profile(self) -> StaffProfile:
+        profile: StaffProfile = self.request.user.staff_profile  # type: ignore[union-attr]
+        return profile
+
+    def require(self, capability: Capability) -> None:
+        if not self.profile().can(capability):
+            raise BusinessRuleViolation(
+                ErrorCode.PERMISSION_DENIED, "Your role may not do this.", fields={"role": [str(capability)]}
+            )
+
+    def member(self, member_id: int) -> Member:
+        try:
+            return selectors.member_for_staff(
+                member_id=member_id, visible_branch_ids=self.profile().visible_branch_ids()
+            )
+        except Member.DoesNotExist as exc:
+            raise Http404 from exc
+
+    @staticmethod
+    def position(member: Member) -> dict[str, Any]:
+        return position_data(
+            selectors.share_position(member=member),
+            member_number=member.number,
+            status=member.status,
+            currency=_currency(),
+        )
+
+
+def _settings_data() -> dict[str, Any]:
+    current = selectors.share_settings_current()
+    return {
+        "nominal_value_minor": current.nominal_value_minor,
+        "minimum_shares": current.minimum_shares,
+        "maximum_shares": current.maximum_shares,
+        "currency": _currency(),
+        "updated_at": current.updated_at,
+    }
+
+
+class ShareSettingsView(SharesApiView):
+    @extend_schema(
+        operation_id="share_settings_retrieve",
+        summary="The cooperative's share terms",
+        responses={200: ShareSettingsSerializer, **READ_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(ShareSettingsSerializer(_settings_data()).data)
+
+    @extend_schema(
+        operation_id="share_settings_update",
+        summary="Change the share terms (the value of a share is fixed while shares are held)",
+        request=ShareSettingsSerializer,
+        responses={200: ShareSettingsSerializer, 400: ERRORS[400], 403: ERRORS[403]},
+    )
+    def patch(self, request: Request) -> Response:
+        self.require(Capability.MANAGE_ORGANISATION)
+        serializer = ShareSettingsSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        values = {**_settings_data(), **serializer.validated_data}
+        services.share_settings_update(
+            actor=request.user,
+            nominal_value_minor=values["nominal_value_minor"],
+            minimum_shares=values["minimum_shares"],
+            maximum_shares=values["maximum_shares"],
+        )
+        return Response(ShareSettingsSerializer(_settings_data()).data)
+
+
+class MemberSharesView(SharesApiView):
+    @extend_schema(
+        operation_id="member_shares_retrieve",
+        summary="A member's share holding",
+        responses={200: SharePositionSerializer, **READ_ERRORS},
+    )
+    def get(self, request: Request, member_id: int) -> Response:
+        return Response(SharePositionSerializer(self.position(self.member(member_id))).data)
+
+
+class MemberShareTransactionsView(SharesApiView):
+    @extend_schema(
+        operation_id="member_share_transactions_list",
+        summary="A member's share movements, oldest first",
+        responses={200: ShareTransactionSerializer(many=True), **READ_ERRORS},
+    )
+    def get(self, request: Request, member_id: int) -> Response:
+        history = selectors.share_history(member=self.member(member_id))
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(history, request, view=self)
+        return paginator.get_paginated_response(ShareTransactionSerializer(page, many=True).data)
+
+
+class SharePurchaseView(SharesApiView):
+    @extend_schema(
+        operation_id="member_share_purchase",
+        summary="Buy shares for a member (cash at the member's branch)",
+        description="The same idempotency key with the same content answers with the first purchase "
+        "and posts nothing more; with other content it is refused (idempotency_key_reused).",
+        request=PurchaseSerializer,
+        responses={201: PurchaseResultSerializer, **ERRORS},
+    )
+    def post(self, request: Request, member_id: int) -> Response:
+        self.require(Capability.POST_TRANSACTIONS)
+        member = self.member(member_id)
+        serializer = PurchaseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        movement = services.share_purchase(
+            member_id=member.pk,
+            shares=data["shares"],
+            value_date=data.get("value_date") or _business_date(),
+            idempotency_key=data["idempotency_key"],
+            actor=request.user,
+            channel=data["channel"],
+            memo=data["memo"],
+        )
+        member.refresh_from_db(fields=["status"])
+        body = {"transaction": movement, "account": self.position(member)}
+        return Response(PurchaseResultSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
+class MemberExitView(SharesApiView):
+    @extend_schema(
+        operation_id="member_exit_preview",
+        summary="What blocks a member's exit, and what it would pay out",
+        responses={200: ExitPreviewSerializer, **READ_ERRORS},
+    )
+    def get(self, request: Request, member_id: int) -> Response:
+        preview = selectors.exit_preview(member=self.member(member_id))
+        return Response(ExitPreviewSerializer(preview).data)
+
+    @extend_schema(
+        operation_id="member_exit",
+        summary="A member leaves: shares and savings paid out, accounts closed, status exited",
+        description="Refused with exit_refused (409) while an exit blocker answers; error.fields holds "
+        "the reasons per blocker. The same idempotency key again answers with the first settlement.",
+        request=ExitRequestSerializer,
+        responses={201: ExitSettlementSerializer, **ERRORS},
+    )
+    def post(self, request: Request, member_id: int) -> Response:
+        self.require(Capability.MANAGE_MEMBERS)
+        member = self.member(member_id)
+        serializer = ExitRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        settlement = services.member_exit(
+            member_id=member.pk,
+            exit_date=data.get("exit_date") or _business_date(),
+            idempotency_key=data["idempotency_key"],
+            actor=request.user,
+            reason=data["reason"],
+        )
+        return Response(ExitSettlementSerializer(settlement).data, status=status.HTTP_201_CREATED)
