@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 SERVICES := $(PY) -m control_plane.devservices exec --
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint typecheck migrations-check messages chromium bench bench-provisioning install clean-data
+.PHONY: run test lint typecheck migrations-check messages chromium bench bench-provisioning bench-books install clean-data
 
 install: $(INSTALLED)
 
@@ -35,13 +35,14 @@ lint: $(INSTALLED)
 migrations-check: $(INSTALLED)
 	$(SERVICES) $(PY) manage.py makemigrations --check --dry-run
 
-# Browser tests drive Debian's Chromium (with Noto fonts for Bangla and Thai); installed when we can
-# (root) and missing.
+# Browser tests drive Debian's Chromium, and PDFs are drawn by WeasyPrint (Pango), both with Noto fonts
+# for Bangla and Thai; installed when we can (root) and missing.
 chromium:
-	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans Bengali"; then \
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans Bengali" \
+		|| ! ldconfig -p 2>/dev/null | grep -q libpangoft2; then \
 		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
 			echo "Installing Chromium from Debian for the browser tests ..."; \
-			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core >/dev/null) \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core libpango-1.0-0 libpangoft2-1.0-0 >/dev/null) \
 				|| echo "WARNING: Chromium could not be installed; browser tests will be skipped (loudly)."; \
 		else \
 			echo "WARNING: no Chromium and not root; browser tests will be skipped (loudly)."; \
@@ -51,10 +52,13 @@ chromium:
 test: $(INSTALLED) messages chromium lint migrations-check
 	$(SERVICES) $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
-bench: bench-provisioning
+bench: bench-provisioning bench-books
 
 bench-provisioning: $(INSTALLED)
 	$(SERVICES) $(PY) -m bench.provisioning
+
+bench-books: $(INSTALLED)
+	$(SERVICES) $(PY) -m bench.books
 
 clean-data:
 	rm -rf .data

@@ -47,18 +47,62 @@ class ErrorCode(enum.StrEnum):
     PERIOD_CLOSED = "period_closed"
     ENTRY_IS_A_REVERSAL = "entry_is_a_reversal"
     ENTRY_ALREADY_CORRECTED = "entry_already_corrected"
+    # Savings and shares
+    AMOUNT_INVALID = "amount_invalid"
+    MEMBER_EXITED = "member_exited"
+    SAVINGS_ACCOUNT_NOT_ACTIVE = "savings_account_not_active"
+    WITHDRAWAL_NOT_ALLOWED = "withdrawal_not_allowed"
+    WITHDRAWAL_LIMIT_EXCEEDED = "withdrawal_limit_exceeded"
+    INSUFFICIENT_BALANCE = "insufficient_balance"
+    TRANSFER_BETWEEN_MEMBERS = "transfer_between_members"
+    EXIT_REFUSED = "exit_refused"
+    # Shares (core_banking.shares)
+    SHARES_ABOVE_MAXIMUM = "shares_above_maximum"
+    SHARES_BELOW_MINIMUM = "shares_below_minimum"
+    SHARE_VALUE_LOCKED = "share_value_locked"
     # Staff
     ROLE_UNKNOWN = "role_unknown"
     APPROVER_LEVEL_REQUIRED = "approver_level_required"
     BRANCH_OUTSIDE_WORKSPACE = "branch_outside_workspace"
+    # Members and groups
+    NATIONAL_ID_INVALID = "national_id_invalid"
+    NATIONAL_ID_TAKEN = "national_id_taken"
+    PHONE_INVALID = "phone_invalid"
+    NOMINEE_SHARES_INVALID = "nominee_shares_invalid"
+    MEMBER_STATUS_CHANGE_INVALID = "member_status_change_invalid"
+    GROUP_OUTSIDE_BRANCH = "group_outside_branch"
+    GROUP_LEADER_OUTSIDE_BRANCH = "group_leader_outside_branch"
+    FIELD_OFFICER_OUTSIDE_BRANCH = "field_officer_outside_branch"
+    GROUP_CODE_TAKEN = "group_code_taken"
+    MEMBER_TYPE_CODE_TAKEN = "member_type_code_taken"
+    DOCUMENT_TOO_LARGE = "document_too_large"
+    DOCUMENT_NOT_AN_IMAGE = "document_not_an_image"
+    DOCUMENT_FORMAT_UNSUPPORTED = "document_format_unsupported"
+    # Reports (core_banking.reporting)
+    REPORT_BRANCH_FORBIDDEN = "report_branch_forbidden"
+    REPORT_CONSOLIDATED_FORBIDDEN = "report_consolidated_forbidden"
+    REPORT_BRANCH_UNKNOWN = "report_branch_unknown"
+    REPORT_PERIOD_INVALID = "report_period_invalid"
+    REPORT_TOO_LARGE = "report_too_large"
 
 
 # HTTP status per code where it is not 400.
 _STATUS: dict[ErrorCode, int] = {
+    # Reports
+    ErrorCode.REPORT_BRANCH_FORBIDDEN: status.HTTP_403_FORBIDDEN,
+    ErrorCode.REPORT_CONSOLIDATED_FORBIDDEN: status.HTTP_403_FORBIDDEN,
+    # Members and groups
+    ErrorCode.NATIONAL_ID_TAKEN: status.HTTP_409_CONFLICT,
+    ErrorCode.MEMBER_STATUS_CHANGE_INVALID: status.HTTP_409_CONFLICT,
+    ErrorCode.GROUP_CODE_TAKEN: status.HTTP_409_CONFLICT,
+    ErrorCode.MEMBER_TYPE_CODE_TAKEN: status.HTTP_409_CONFLICT,
+    ErrorCode.DOCUMENT_TOO_LARGE: status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     ErrorCode.SLUG_TAKEN: status.HTTP_409_CONFLICT,
     ErrorCode.IDEMPOTENCY_KEY_REUSED: status.HTTP_409_CONFLICT,
     ErrorCode.PERIOD_CLOSED: status.HTTP_409_CONFLICT,
     ErrorCode.ENTRY_ALREADY_CORRECTED: status.HTTP_409_CONFLICT,
+    ErrorCode.INSUFFICIENT_BALANCE: status.HTTP_409_CONFLICT,
+    ErrorCode.EXIT_REFUSED: status.HTTP_409_CONFLICT,
     ErrorCode.READ_ONLY_ROLE: status.HTTP_403_FORBIDDEN,
     ErrorCode.PERMISSION_DENIED: status.HTTP_403_FORBIDDEN,
     ErrorCode.NOT_FOUND: status.HTTP_404_NOT_FOUND,

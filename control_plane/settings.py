@@ -46,6 +46,7 @@ SHARED_APPS = [
     "axes",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "frontend",
 ]
@@ -56,9 +57,16 @@ TENANT_APPS = [
     "control_plane.identity",
     "control_plane.audit",
     "axes",
+    # API tokens live in each workspace's schema: a token exists only in its own cooperative.
+    "rest_framework.authtoken",
     "core_banking.organisation",
     "core_banking.staff",
     "core_banking.ledger",
+    "core_banking.members",
+    "core_banking.savings",
+    "core_banking.shares",
+    "core_banking.reporting",
+    "core_banking.accounting",
     "notifications",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -73,6 +81,10 @@ SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
 ROOT_URLCONF = "control_plane.urls_workspace"
 PUBLIC_SCHEMA_URLCONF = "control_plane.urls_public"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# Send `SET search_path` only when the workspace changes, not before every statement (it doubled
+# the round trips of every posting). django-tenants forgets the cached path on set_tenant, close,
+# rollback and savepoint rollback, the points where PostgreSQL may have discarded it.
+TENANT_LIMIT_SET_CALLS = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "identity.User"
 
@@ -238,12 +250,27 @@ DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
 
 # --- API -----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # Token first: an API call without credentials then gets 401 with a WWW-Authenticate header
+    # (DRF answers 403 when the first class is session authentication, which has no such header).
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "control_plane.errors.api_exception_handler",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "CoopCore workspace API", "VERSION": "1.0.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CoopCore workspace API",
+    "DESCRIPTION": "The API of one cooperative's workspace, at its own subdomain. Authenticate with the "
+    "session of a signed-in staff user or with `Authorization: Token <key>` (a token belongs to one "
+    'workspace). Errors are `{"error": {"code", "message", "fields"}}` with stable codes.',
+    "VERSION": "1.0.0",
+    # The browsable docs are served from the installed package, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 # --- Observability -------------------------------------------------------------------------------
 SENTRY_DSN = CONFIG.sentry_dsn

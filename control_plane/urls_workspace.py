@@ -1,8 +1,9 @@
 """URLs of a cooperative's workspace (<slug>.<domain suffix>)."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import ObtainAuthToken
 
 from control_plane.errors import api_not_found
 from control_plane.health import healthz, livez
@@ -32,7 +33,20 @@ urlpatterns = [
     path("audit/", views.audit_trail, name="audit_trail"),
     path("healthz", healthz, name="healthz"),
     path("livez", livez, name="livez"),
+    path("members/", include("core_banking.members.urls")),
+    path("savings/", include("core_banking.savings.urls")),
+    path("shares/", include("core_banking.shares.urls")),
+    path("reports/", include("core_banking.reporting.urls")),
+    path("accounting/", include("core_banking.accounting.urls")),
     path("api/v1/me/", MeView.as_view(), name="api_me"),
-    path("api/v1/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/v1/auth/token/", ObtainAuthToken.as_view(), name="api_token"),
+    path("api/v1/", include("core_banking.members.api_urls")),
+    path("api/v1/", include("core_banking.savings.api_urls")),
+    path("api/v1/", include("core_banking.shares.api_urls")),
+    path("api/v1/", include("core_banking.reporting.api_urls")),
+    path("api/v1/", include("core_banking.accounting.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/schema/ui/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path("api/v1/schema/", SpectacularAPIView.as_view(), name="api_schema_v1"),
     re_path(r"^api/", api_not_found),
 ]

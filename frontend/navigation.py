@@ -29,7 +29,7 @@ NAVIGATION: tuple[NavEntry, ...] = (
     NavEntry("savings:accounts", _("Savings"), Capability.POST_TRANSACTIONS),
     NavEntry("lending:loans", _("Loans"), Capability.APPRAISE_LOANS),
     NavEntry("lending:approvals", _("Approvals"), Capability.APPROVE_LOANS),
-    NavEntry("ledger:journal", _("Accounting"), Capability.POST_JOURNAL),
+    NavEntry("accounting:index", _("Accounting"), Capability.POST_JOURNAL),
     NavEntry("collections:sheet", _("Field collection"), Capability.COLLECT_IN_FIELD),
     NavEntry("reporting:index", _("Reports"), Capability.VIEW_REPORTS),
     NavEntry("staff_list", _("Staff"), Capability.MANAGE_STAFF),

@@ -46,7 +46,7 @@ def test_api_me_describes_the_staff_user(alpha: Workspace) -> None:
 
 def test_api_refuses_anonymous_callers_with_a_stable_code(alpha: Workspace) -> None:
     response = Client(HTTP_HOST=alpha.host).get("/api/v1/me/")
-    assert response.status_code == 403
+    assert response.status_code == 401 and response["WWW-Authenticate"] == "Token"
     assert response.json() == {
         "error": {"code": "not_authenticated", "message": "Authentication credentials were not provided.",
                   "fields": {}}

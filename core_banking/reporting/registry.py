@@ -1,0 +1,219 @@
+"""The reports the workspace offers: one entry each, read by the pages, the exports and the API.
+
+Adding a report takes a selector that returns a dataclass (``selectors.py`` or the module's own
+``selectors.py``), a layout function that turns it into a ``ReportTable`` (``layouts.py``) and one
+``register(ReportSpec(...))`` below. The staff page, the PDF, XLSX and CSV exports, the JSON endpoint
+``/api/v1/reports/<slug>/`` and its OpenAPI schema follow from the entry. A report whose screen needs
+more than the shared table names its own template in ``template`` (it receives the same context).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core_banking.reporting import layouts, selectors
+from core_banking.reporting.access import BranchSet
+from core_banking.reporting.tables import ReportTable
+
+if TYPE_CHECKING:  # type-checking only: django-stubs-ext is a development dependency
+    from django_stubs_ext import StrPromise
+
+Result = TypeVar("Result")
+
+
+class Parameter(enum.StrEnum):
+    AS_OF = "as_of"
+    START = "start"
+    END = "end"
+    DAY = "day"
+    ACCOUNT = "account"
+
+
+PARAMETER_LABELS: dict[Parameter, StrPromise] = {
+    Parameter.AS_OF: gettext_lazy("As of"),
+    Parameter.START: gettext_lazy("From"),
+    Parameter.END: gettext_lazy("To"),
+    Parameter.DAY: gettext_lazy("Day"),
+    Parameter.ACCOUNT: gettext_lazy("Account"),
+}
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    """What a report is asked for: checked parameters and a permitted branch set."""
+
+    branch_set: BranchSet
+    as_of: dt.date | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+    day: dt.date | None = None
+    account: str | None = None
+
+    @property
+    def branch_ids(self) -> list[int] | None:
+        return self.branch_set.as_list()
+
+    def require_date(self, parameter: Parameter) -> dt.date:
+        value = getattr(self, parameter.value)
+        if not isinstance(value, dt.date):
+            raise ValueError(f"the report needs {parameter.value}")
+        return value
+
+
+@dataclass(frozen=True)
+class ReportSpec(Generic[Result]):
+    slug: str
+    title: StrPromise
+    description: StrPromise
+    group: StrPromise
+    parameters: tuple[Parameter, ...]
+    run: Callable[[ReportQuery], Result]
+    layout: Callable[[Result], ReportTable]
+    result_type: type[Result]
+    optional: frozenset[Parameter] = frozenset()
+    subtitle: Callable[[Result], str] | None = None
+    template: str = "reporting/table.html"
+    landscape: bool = False  # on paper: wide listings print across an A4 page
+
+    def required(self, parameter: Parameter) -> bool:
+        return parameter in self.parameters and parameter not in self.optional
+
+
+REPORTS: dict[str, ReportSpec[Any]] = {}
+
+
+def register(spec: ReportSpec[Result]) -> ReportSpec[Result]:
+    if spec.slug in REPORTS:
+        raise ValueError(f"report {spec.slug!r} is registered twice")
+    REPORTS[spec.slug] = spec
+    return spec
+
+
+def period_label(query: ReportQuery, format_date: Callable[[dt.date], str]) -> str:
+    """The date or period a report covers, as its heading says it."""
+    if query.day is not None:
+        return format_date(query.day)
+    if query.start is not None and query.end is not None:
+        return _("%(start)s to %(end)s") % {"start": format_date(query.start), "end": format_date(query.end)}
+    as_of = query.as_of or query.end
+    if as_of is not None:
+        return _("As of %(date)s") % {"date": format_date(as_of)}
+    return ""
+
+
+FINANCIAL_STATEMENTS = gettext_lazy("Financial statements")
+BOOKS = gettext_lazy("Books of account")
+
+register(
+    ReportSpec(
+        slug="trial-balance",
+        title=gettext_lazy("Trial balance"),
+        description=gettext_lazy(
+            "Every account's debit or credit balance; with a start date also the opening balance and "
+            "the period's debits and credits."
+        ),
+        group=FINANCIAL_STATEMENTS,
+        parameters=(Parameter.START, Parameter.END),
+        optional=frozenset({Parameter.START}),
+        run=lambda query: selectors.trial_balance(
+            start=query.start, end=query.require_date(Parameter.END), branch_ids=query.branch_ids
+        ),
+        layout=layouts.trial_balance_table,
+        result_type=selectors.TrialBalance,
+        landscape=True,
+    )
+)
+register(
+    ReportSpec(
+        slug="balance-sheet",
+        title=gettext_lazy("Balance sheet"),
+        description=gettext_lazy(
+            "Assets, liabilities and equity on a date, with the surplus not yet closed to reserves."
+        ),
+        group=FINANCIAL_STATEMENTS,
+        parameters=(Parameter.AS_OF,),
+        run=lambda query: selectors.balance_sheet(
+            as_of=query.require_date(Parameter.AS_OF), branch_ids=query.branch_ids
+        ),
+        layout=layouts.balance_sheet_table,
+        result_type=selectors.BalanceSheet,
+    )
+)
+register(
+    ReportSpec(
+        slug="income-statement",
+        title=gettext_lazy("Income statement"),
+        description=gettext_lazy("Income and expenses of a period and the net surplus or deficit."),
+        group=FINANCIAL_STATEMENTS,
+        parameters=(Parameter.START, Parameter.END),
+        run=lambda query: selectors.income_statement(
+            start=query.require_date(Parameter.START),
+            end=query.require_date(Parameter.END),
+            branch_ids=query.branch_ids,
+        ),
+        layout=layouts.income_statement_table,
+        result_type=selectors.IncomeStatement,
+    )
+)
+register(
+    ReportSpec(
+        slug="cash-book",
+        title=gettext_lazy("Cash book"),
+        description=gettext_lazy(
+            "Cash received and paid by the branches, entry by entry, with daily totals and balances."
+        ),
+        group=BOOKS,
+        parameters=(Parameter.START, Parameter.END),
+        run=lambda query: selectors.cash_book(
+            start=query.require_date(Parameter.START),
+            end=query.require_date(Parameter.END),
+            branch_ids=query.branch_ids,
+        ),
+        layout=layouts.cash_book_table,
+        result_type=selectors.CashBook,
+        landscape=True,
+    )
+)
+register(
+    ReportSpec(
+        slug="general-ledger",
+        title=gettext_lazy("General ledger"),
+        description=gettext_lazy(
+            "One account's postings of a period with counter-accounts and the running balance."
+        ),
+        group=BOOKS,
+        parameters=(Parameter.ACCOUNT, Parameter.START, Parameter.END),
+        run=lambda query: selectors.general_ledger(
+            account_code=query.account or "",
+            start=query.require_date(Parameter.START),
+            end=query.require_date(Parameter.END),
+            branch_ids=query.branch_ids,
+        ),
+        layout=layouts.general_ledger_table,
+        result_type=selectors.GeneralLedger,
+        subtitle=lambda result: layouts.account_label(result.account),
+        landscape=True,
+    )
+)
+register(
+    ReportSpec(
+        slug="day-journal",
+        title=gettext_lazy("Daily transaction journal"),
+        description=gettext_lazy("Every journal entry of one day with its lines and totals."),
+        group=BOOKS,
+        parameters=(Parameter.DAY,),
+        run=lambda query: selectors.day_journal(
+            day=query.require_date(Parameter.DAY), branch_ids=query.branch_ids
+        ),
+        layout=layouts.day_journal_table,
+        result_type=selectors.DayJournal,
+        landscape=True,
+    )
+)
