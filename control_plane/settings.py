@@ -67,6 +67,7 @@ TENANT_APPS = [
     "core_banking.shares",
     "core_banking.reporting",
     "core_banking.accounting",
+    "core_banking.cash",
     "notifications",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
