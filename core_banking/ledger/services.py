@@ -117,25 +117,30 @@ def _actor_id(actor: Any | None) -> int | None:
 # lines in the given order, the day balances, and moves the head. The entry is inserted only when
 # every account code names an active account; a key already used inserts nothing (the caller then
 # replays). PostgreSQL's triggers re-check balance, immutability and closed periods.
-_POST_ONE_SQL = """
-WITH head AS (
-    SELECT id, last_entry_hash, closed_through FROM ledger_ledgerstate FOR UPDATE
-), accounts AS (
-    SELECT id, code FROM ledger_account WHERE code = ANY(%(codes)s::text[]) AND is_active
-), entry AS (
-    INSERT INTO ledger_journalentry (value_date, branch_id, memo, idempotency_key, payload_hash,
-        previous_hash, entry_hash, reverses_id, posted_at, posted_by_id)
+#
+# A service whose movement has writes of its own (a deposit's balance, its savings transaction and
+# SMS) can run them in the same statement, one round trip in all (``posting_statement``): a
+# ``guard`` CTE runs first (it takes the caller's row locks before the chain head, the lock order
+# used everywhere) and the entry is written only when it returned a row; ``after`` CTEs may read
+# ``entry`` and ``guard``. Such a statement must never leave the guard's writes without their
+# entry, so anything that would stop the entry (a used key, a closed day, an unknown account)
+# fails the whole statement instead; the caller then takes the step-by-step path, which replays
+# or explains.
+_HEAD = "SELECT id, last_entry_hash, closed_through FROM ledger_ledgerstate"
+_ENTRY_INSERT = """INSERT INTO ledger_journalentry (value_date, branch_id, memo, idempotency_key,
+        payload_hash, previous_hash, entry_hash, reverses_id, posted_at, posted_by_id)
     SELECT %(value_date)s::date, %(branch_id)s::bigint, %(memo)s::text, %(key)s::text,
         %(payload_hash)s::text, head.last_entry_hash,
         encode(sha256(convert_to(
             head.last_entry_hash || ':' || %(key)s::text || ':' || %(payload_hash)s::text, 'UTF8')), 'hex'),
         %(reverses_id)s::bigint, now(), %(actor_id)s::bigint
-    FROM head
-    WHERE (SELECT count(*) FROM accounts) = %(code_count)s::bigint
-        AND (head.closed_through IS NULL OR head.closed_through < %(value_date)s::date)
-    ON CONFLICT (idempotency_key) DO NOTHING
-    RETURNING id, entry_hash, previous_hash, posted_at
-), lines AS (
+    FROM head"""
+# The plain statement skips an entry it may not write and says why afterwards; the combined one
+# lets PostgreSQL's checks fail the statement (a missing account leaves the entry without its
+# lines: the balance trigger refuses it), so the guard's writes never stand alone.
+_ENTRY_ALLOWED = """WHERE (SELECT count(*) FROM accounts) = %(code_count)s::bigint
+        AND (head.closed_through IS NULL OR head.closed_through < %(value_date)s::date)"""
+_LINES_AND_BALANCES = """lines AS (
     INSERT INTO ledger_journalline (entry_id, account_id, debit_minor, credit_minor)
     SELECT entry.id, accounts.id, given.debit, given.credit
     FROM entry,
@@ -158,10 +163,96 @@ WITH head AS (
 ), moved AS (
     UPDATE ledger_ledgerstate SET last_entry_hash = entry.entry_hash
     FROM entry, head WHERE ledger_ledgerstate.id = head.id
-)
-SELECT entry.id, entry.entry_hash, entry.previous_hash, entry.posted_at, head.closed_through
+)"""
+_ACCOUNTS = "SELECT id, code FROM ledger_account WHERE code = ANY(%(codes)s::text[]) AND is_active"
+_ENTRY_COLUMNS = "entry.id, entry.entry_hash, entry.previous_hash, entry.posted_at, head.closed_through"
+
+# Built from the constant fragments above; parameters are always bound, never formatted in.
+_POST_ONE_SQL = f"""
+WITH head AS ({_HEAD} FOR UPDATE), accounts AS ({_ACCOUNTS}), entry AS (
+    {_ENTRY_INSERT}
+    {_ENTRY_ALLOWED}
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id, entry_hash, previous_hash, posted_at
+), {_LINES_AND_BALANCES}
+SELECT {_ENTRY_COLUMNS}
 FROM head LEFT JOIN entry ON true
-"""
+"""  # noqa: S608
+
+
+def posting_statement(*, guard: str, after: str, columns: str) -> str:
+    """One statement: the caller's ``guard`` CTE, the posting, the caller's ``after`` CTEs.
+
+    It returns at most one row: the entry's columns (as ``_POST_ONE_SQL``) then ``columns``, or
+    no row when the guard matched nothing (nothing was written). The entry's parameters are
+    those ``posting_parameters`` returns. The fragments are the callers' constant SQL.
+    """
+    return f"""
+WITH guard AS ({guard}), head AS ({_HEAD} WHERE EXISTS (SELECT 1 FROM guard) FOR UPDATE),
+accounts AS ({_ACCOUNTS}), entry AS (
+    {_ENTRY_INSERT}
+    RETURNING id, entry_hash, previous_hash, posted_at
+), {_LINES_AND_BALANCES}, {after}
+SELECT {_ENTRY_COLUMNS}, {columns}
+FROM guard, head LEFT JOIN entry ON true
+"""  # noqa: S608
+
+
+def posting_parameters(
+    *,
+    idempotency_key: str,
+    value_date: dt.date,
+    branch: Branch,
+    lines: Sequence[LineSpec],
+    memo: str,
+    actor: Any | None,
+    reverses: JournalEntry | None = None,
+) -> dict[str, Any]:
+    """The checked parameters of one posting statement (its content hash under "payload_hash")."""
+    _validate_shape(idempotency_key, lines)
+    codes = {line.account_code for line in lines}
+    return {
+        "codes": sorted(codes),
+        "code_count": len(codes),
+        "value_date": value_date,
+        "branch_id": branch.pk,
+        "memo": memo,
+        "key": idempotency_key,
+        "payload_hash": payload_hash(
+            value_date=value_date,
+            branch_code=branch.code,
+            memo=memo,
+            reverses_id=reverses.pk if reverses else None,
+            lines=lines,
+        ),
+        "reverses_id": reverses.pk if reverses else None,
+        "actor_id": _actor_id(actor),
+        "line_codes": [line.account_code for line in lines],
+        "debits": [line.debit_minor for line in lines],
+        "credits": [line.credit_minor for line in lines],
+    }
+
+
+def posted_entry(
+    row: Sequence[Any], parameters: dict[str, Any], *, branch: Branch, reverses: JournalEntry | None = None
+) -> JournalEntry:
+    """The entry a posting statement wrote, from its returned columns, without reading it back."""
+    entry_id, entry_hash, previous_hash, posted_at = row[:4]
+    entry = JournalEntry(
+        id=entry_id,
+        value_date=parameters["value_date"],
+        branch=branch,
+        memo=parameters["memo"],
+        idempotency_key=parameters["key"],
+        payload_hash=parameters["payload_hash"],
+        previous_hash=previous_hash,
+        entry_hash=entry_hash,
+        reverses=reverses,
+        posted_at=posted_at,
+        posted_by_id=parameters["actor_id"],
+    )
+    entry._state.adding = False
+    return entry
 
 
 @dataclass(frozen=True)
@@ -185,57 +276,29 @@ def journal_post_result(
     Inside a caller's transaction (a deposit, a transfer) it joins that transaction: the entry and
     the caller's own writes commit or roll back together.
     """
-    _validate_shape(idempotency_key, lines)
-    content_hash = payload_hash(
+    parameters = posting_parameters(
+        idempotency_key=idempotency_key,
         value_date=value_date,
-        branch_code=branch.code,
-        memo=memo,
-        reverses_id=reverses.pk if reverses else None,
+        branch=branch,
         lines=lines,
+        memo=memo,
+        actor=actor,
+        reverses=reverses,
     )
-    codes = {line.account_code for line in lines}
-    parameters = {
-        "codes": sorted(codes),
-        "code_count": len(codes),
-        "value_date": value_date,
-        "branch_id": branch.pk,
-        "memo": memo,
-        "key": idempotency_key,
-        "payload_hash": content_hash,
-        "reverses_id": reverses.pk if reverses else None,
-        "actor_id": _actor_id(actor),
-        "line_codes": [line.account_code for line in lines],
-        "debits": [line.debit_minor for line in lines],
-        "credits": [line.credit_minor for line in lines],
-    }
+    content_hash = parameters["payload_hash"]
     # No savepoint of its own: a failure marks the caller's transaction for rollback, so nothing
     # the caller wrote before can commit without its entry.
     with transaction.atomic(savepoint=False):
-        entry_id, entry_hash, previous_hash, posted_at, closed_through = prepared_fetchone(
-            _POST_ONE_SQL, parameters
-        )
-    if entry_id is not None:
-        entry = JournalEntry(
-            id=entry_id,
-            value_date=value_date,
-            branch=branch,
-            memo=memo,
-            idempotency_key=idempotency_key,
-            payload_hash=content_hash,
-            previous_hash=previous_hash,
-            entry_hash=entry_hash,
-            reverses=reverses,
-            posted_at=posted_at,
-            posted_by_id=_actor_id(actor),
-        )
-        entry._state.adding = False
-        return Posting(entry=entry, replayed=False)
+        row = prepared_fetchone(_POST_ONE_SQL, parameters)
+    if row[0] is not None:
+        return Posting(entry=posted_entry(row, parameters, branch=branch, reverses=reverses), replayed=False)
+    closed_through = row[4]
     existing = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         return Posting(entry=_replay(existing, content_hash), replayed=True)
     if closed_through is not None and value_date <= closed_through:
         raise _closed_error(closed_through)
-    raise _unknown_accounts_error(codes)
+    raise _unknown_accounts_error(set(parameters["codes"]))
 
 
 def journal_post(

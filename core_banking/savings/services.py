@@ -11,11 +11,13 @@ rules, then writes; PostgreSQL's CHECK (balance >= 0) is the last line of defenc
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import psycopg
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from psycopg.types.json import Jsonb
@@ -25,7 +27,13 @@ from control_plane.errors import BusinessRuleViolation, ErrorCode
 from core_banking.ledger.db import prepared_fetchall, prepared_fetchone
 from core_banking.ledger.models import Account
 from core_banking.ledger.presets import cash_account_code
-from core_banking.ledger.services import LineSpec, journal_post_result
+from core_banking.ledger.services import (
+    LineSpec,
+    journal_post_result,
+    posted_entry,
+    posting_parameters,
+    posting_statement,
+)
 from core_banking.members.models import Member, MemberStatus
 from core_banking.organisation.models import Branch
 from core_banking.savings.models import (
@@ -283,8 +291,7 @@ def _lock_for_withdrawal(account_id: int) -> tuple[SavingsAccount, _Locked]:
 
 
 def _memo(kind: TransactionKind, number: str, memo: str) -> str:
-    with translation.override(_cooperative_language()):
-        label = str(kind.label)
+    label = _kind_label(_cooperative_language(), kind)
     return f"{label} {number}{' — ' + memo if memo else ''}"[:300]
 
 
@@ -370,6 +377,142 @@ def _replayed(key: str, account_id: int, signed_amount: int, value_date: dt.date
     return existing
 
 
+@dataclass(frozen=True)
+class _DepositTarget:
+    """What a deposit's entry says about its account; it changes (almost) never, so it is cached."""
+
+    number: str
+    branch_id: int
+    branch_code: str
+    control_code: str
+
+
+@functools.lru_cache(maxsize=20_000)
+def _deposit_target(schema: str, account_id: int) -> _DepositTarget | None:
+    row = (
+        SavingsAccount.objects.filter(pk=account_id)
+        .values_list("number", "branch_id", "branch__code", "product__control_account__code")
+        .first()
+    )
+    return _DepositTarget(*row) if row else None
+
+
+@functools.lru_cache(maxsize=64)
+def _kind_label(language: str, kind: TransactionKind) -> str:
+    with translation.override(language):
+        return str(kind.label)
+
+
+# The deposit's own writes around its posting, in the same statement (``posting_statement``): the
+# balance (the guard: it matches only an active account that still is what the cached target
+# says, so the entry's content is right), then the savings transaction and the SMS.
+_DEPOSIT_ONE_SQL = posting_statement(
+    guard="""
+    UPDATE savings_savingsaccount AS a SET balance_minor = a.balance_minor + %(amount)s::bigint
+    FROM savings_savingsproduct p, ledger_account c, organisation_branch b, members_member m
+    WHERE a.id = %(account_id)s::bigint AND a.status = 'active' AND a.number = %(number)s::text
+      AND a.branch_id = %(branch_id)s::bigint AND b.id = a.branch_id AND b.code = %(branch_code)s::text
+      AND p.id = a.product_id AND c.id = p.control_account_id AND c.code = %(control_code)s::text
+      AND m.id = a.member_id
+    RETURNING a.id AS account_id, a.balance_minor, m.id AS member_id, m.phone, m.message_language""",
+    after="""movement AS (
+    INSERT INTO savings_savingstransaction (account_id, kind, amount_minor, balance_after_minor, value_date,
+        entry_id, idempotency_key, channel, memo, created_at, created_by_id, corrects_id)
+    SELECT guard.account_id, 'deposit', %(amount)s::bigint, guard.balance_minor, %(value_date)s::date,
+        entry.id, %(key)s::text, %(channel)s::text, %(deposit_memo)s::text, now(), %(actor_id)s::bigint, NULL
+    FROM guard, entry
+    RETURNING id, created_at
+), message AS (
+    INSERT INTO notifications_outboxmessage (kind, source_ref, member_id, phone, language, context, status,
+        attempts, created_at)
+    SELECT %(message_kind)s::text, %(key)s::text, guard.member_id, guard.phone, guard.message_language,
+        %(context)s::jsonb || jsonb_build_object('balance_minor', guard.balance_minor),
+        CASE WHEN guard.phone <> '' THEN %(pending)s::text ELSE %(no_recipient)s::text END, 0, now()
+    FROM guard, entry
+    ON CONFLICT (source_ref, kind) DO NOTHING
+)""",
+    columns="guard.balance_minor, (SELECT id FROM movement), (SELECT created_at FROM movement)",
+)
+
+
+def _deposit_in_one_statement(
+    *,
+    account_id: int,
+    amount_minor: int,
+    value_date: dt.date,
+    idempotency_key: str,
+    actor: Any | None,
+    channel: str,
+    memo: str,
+    counter_account_code: str,
+) -> SavingsTransaction | None:
+    """The teller's deposit in one round trip (outside any transaction): one statement, committed alone.
+
+    None when anything is out of the ordinary (a key seen before, an account changed, closed or
+    unknown, a closed day): nothing was written, and the step-by-step path handles it.
+    """
+    target = _deposit_target(str(getattr(connection, "schema_name", "")), account_id)
+    if target is None:
+        return None
+    branch = Branch(id=target.branch_id, code=target.branch_code)
+    parameters = posting_parameters(
+        idempotency_key=idempotency_key,
+        value_date=value_date,
+        branch=branch,
+        memo=_memo(TransactionKind.DEPOSIT, target.number, memo),
+        lines=[
+            LineSpec(counter_account_code or cash_account_code(target.branch_code), debit_minor=amount_minor),
+            LineSpec(target.control_code, credit_minor=amount_minor),
+        ],
+        actor=actor,
+    )
+    parameters |= {
+        "amount": amount_minor,
+        "account_id": account_id,
+        "number": target.number,
+        "branch_code": target.branch_code,
+        "control_code": target.control_code,
+        "channel": channel,
+        "deposit_memo": memo,
+        "message_kind": MessageKind.SAVINGS_DEPOSIT.value,
+        "context": Jsonb(
+            {
+                "amount_minor": amount_minor,
+                "currency": _currency(),
+                "account": target.number,
+                "value_date": value_date.isoformat(),
+            }
+        ),
+        "pending": OutboxStatus.PENDING.value,
+        "no_recipient": OutboxStatus.NO_RECIPIENT.value,
+    }
+    try:
+        rows = prepared_fetchall(_DEPOSIT_ONE_SQL, parameters)
+    except psycopg.Error:
+        return None  # nothing was written; the step-by-step path replays or explains
+    if not rows:
+        _deposit_target.cache_clear()  # the account changed (or closed) since it was cached
+        return None
+    row = rows[0]
+    balance_after, transaction_id, created_at = row[5:8]
+    movement = SavingsTransaction(
+        id=transaction_id,
+        account_id=account_id,
+        kind=TransactionKind.DEPOSIT,
+        amount_minor=amount_minor,
+        balance_after_minor=balance_after,
+        value_date=value_date,
+        entry=posted_entry(row, parameters, branch=branch),
+        idempotency_key=idempotency_key,
+        channel=channel,
+        memo=memo,
+        created_at=created_at,
+        created_by_id=parameters["actor_id"],
+    )
+    movement._state.adding = False
+    return movement
+
+
 def savings_deposit(
     *,
     account_id: int,
@@ -386,6 +529,19 @@ def savings_deposit(
     The same key again returns the first transaction; nothing is posted or messaged twice.
     """
     _require_amount(amount_minor)
+    if not connection.in_atomic_block:
+        movement = _deposit_in_one_statement(
+            account_id=account_id,
+            amount_minor=amount_minor,
+            value_date=value_date,
+            idempotency_key=idempotency_key,
+            actor=actor,
+            channel=channel,
+            memo=memo,
+            counter_account_code=counter_account_code,
+        )
+        if movement is not None:
+            return movement
     try:
         with transaction.atomic():
             rows = prepared_fetchall(_DEPOSIT_SQL, {"amount": amount_minor, "account_id": account_id})

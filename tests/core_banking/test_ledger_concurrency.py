@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django_tenants.utils import tenant_context
 
 from core_banking.ledger.models import Account, AccountDayBalance, JournalEntry
@@ -17,6 +15,7 @@ from core_banking.ledger.services import LineSpec, journal_post, ledger_verify
 from core_banking.organisation.models import Branch
 from tenants.models import Cooperative
 from tenants.services import AdminSpec, CooperativeSpec, cooperative_provision
+from tests.core_banking.threads import in_threads
 
 DAY = dt.date(2026, 11, 23)
 # The test's own connection only reads what the threads committed.
@@ -39,28 +38,6 @@ def committed_books(django_db_setup: None, django_db_blocker: Any) -> Cooperativ
     return cooperative
 
 
-def _in_threads(count: int, work: Callable[[int], Any], cooperative: Cooperative) -> list[Any]:
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-
-    def run(number: int) -> None:
-        try:
-            with tenant_context(cooperative):
-                barrier.wait()
-                results[number] = work(number)
-        except Exception as exc:
-            results[number] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(number,)) for number in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
-
-
 def _deposit(key: str, amount: int) -> JournalEntry:
     return journal_post(
         idempotency_key=key,
@@ -71,7 +48,7 @@ def _deposit(key: str, amount: int) -> JournalEntry:
 
 
 def test_racing_replays_of_one_key_post_once(committed_books: Cooperative) -> None:
-    results = _in_threads(6, lambda _number: _deposit("same-key", 700).pk, committed_books)
+    results = in_threads(6, lambda _number: _deposit("same-key", 700).pk, committed_books)
     assert all(isinstance(result, int) for result in results), results
     assert len(set(results)) == 1
     with tenant_context(committed_books):
@@ -86,7 +63,7 @@ def _cash_debits(cooperative: Cooperative) -> int:
 
 def test_racing_postings_all_land_balanced_and_chained(committed_books: Cooperative) -> None:
     before = _cash_debits(committed_books)
-    results = _in_threads(8, lambda number: _deposit(f"dep-{number}", 100 + number).pk, committed_books)
+    results = in_threads(8, lambda number: _deposit(f"dep-{number}", 100 + number).pk, committed_books)
     assert all(isinstance(result, int) for result in results), results
     assert len(set(results)) == 8
     assert _cash_debits(committed_books) == before + sum(100 + number for number in range(8))
