@@ -240,6 +240,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tenants.tasks.usage_snapshot",
         "schedule": 60 * 60,
     },
+    # Hourly, so each workspace's new business day is seen soon after its own midnight (idempotent).
+    "workspace-savings-interest": {
+        "task": "core_banking.savings.tasks.savings_interest_daily",
+        "schedule": 60 * 60,
+    },
 }
 # Seconds between worker heartbeats; /healthz fails when none is younger than three of them.
 COOPCORE_WORKER_HEARTBEAT_SECONDS = 10

@@ -9,8 +9,10 @@ What earns how
   balance, month-end balance), day count, rounding and rate schedule, over calendar-aligned posting
   periods (:func:`~core_banking.savings.interest.period_containing`). The balance at the start of
   the period and the movements inside it come from the account's ``SavingsTransaction`` rows by value
-  date. An account earns from the latest of the period's first day, its opening day, the day after
-  ``interest_posted_through`` and the product's first rate.
+  date. An account earns from the day after ``interest_posted_through`` (for an account never posted,
+  the period's first day), its opening day or the product's first rate, whichever is latest: a
+  posting period that was never run (the job was stopped for a whole month) is caught up by the next
+  posting, not lost.
 * Fixed deposits (FDR) and recurring deposits (DPS) do not take part in periodic posting: they earn
   once, at maturity (:func:`savings_maturity_process`) or on premature closure
   (:func:`savings_deposit_close_early`), at the contract rate: the product's rate in force on the day
@@ -439,9 +441,10 @@ def _savings_computation(
     account: SavingsAccount, product: SavingsProduct, period: engine.Period, exponent: int
 ) -> _Computed:
     rates = _rate_changes(product)
-    starts = [period.first_day, account.opened_on]
-    if account.interest_posted_through is not None:
-        starts.append(account.interest_posted_through + _ONE_DAY)
+    # An account posted before earns from the day after; so a period no run posted (the job did not
+    # run for a whole month) is caught up by the next posting instead of being lost.
+    posted_through = account.interest_posted_through
+    starts = [period.first_day if posted_through is None else posted_through + _ONE_DAY, account.opened_on]
     if rates:
         starts.append(rates[0].effective)
     start = max(starts)
