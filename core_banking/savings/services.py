@@ -25,10 +25,11 @@ from psycopg.types.json import Jsonb
 from control_plane.audit.services import audit_record
 from control_plane.errors import BusinessRuleViolation, ErrorCode
 from core_banking.ledger.db import prepared_fetchall, prepared_fetchone
-from core_banking.ledger.models import Account
+from core_banking.ledger.models import Account, JournalEntry
 from core_banking.ledger.presets import cash_account_code
 from core_banking.ledger.services import (
     LineSpec,
+    journal_correct,
     journal_post_result,
     posted_entry,
     posting_parameters,
@@ -48,6 +49,7 @@ from core_banking.savings.models import (
     TransactionKind,
 )
 from notifications.models import MessageKind, OutboxStatus
+from notifications.services import outbox_enqueue
 
 SAVINGS_CONTROL_PREFIX = "2100"
 INTEREST_EXPENSE_CODE = "5100"
@@ -865,6 +867,130 @@ def savings_transfer(
 
 
 @transaction.atomic
+@dataclass(frozen=True)
+class SavingsCorrection:
+    movement: SavingsTransaction  # the correction's own line in the account's history (kind correction)
+    reversal: JournalEntry
+    corrected: JournalEntry | None
+
+
+_CORRECTABLE = (TransactionKind.DEPOSIT, TransactionKind.WITHDRAWAL)
+
+
+def savings_correct(
+    *,
+    transaction_id: int,
+    corrected_amount_minor: int,
+    reason: str,
+    idempotency_key: str,
+    value_date: dt.date,
+    actor: Any | None = None,
+) -> SavingsCorrection:
+    """Correct a deposit or withdrawal: the ledger reverses it and posts the right amount (0 cancels it).
+
+    The account's history is never edited: a correction line carries the difference, linked to the
+    transaction it corrects, and the member gets an SMS. Both ledger entries link to the original
+    (``journal_correct``), so the savings control account and the accounts' balances stay equal.
+    The same key again returns the first correction.
+    """
+    if isinstance(corrected_amount_minor, bool) or not isinstance(corrected_amount_minor, int):
+        raise BusinessRuleViolation(
+            ErrorCode.AMOUNT_INVALID,
+            "The corrected amount must be a whole number of minor units.",
+            fields={"corrected_amount_minor": ["A whole number, 0 to cancel."]},
+        )
+    earlier = SavingsTransaction.objects.filter(idempotency_key=idempotency_key).first()
+    if earlier is not None:
+        return _correction_replayed(earlier, transaction_id)
+    with transaction.atomic():
+        original = (
+            SavingsTransaction.objects.select_related("entry__branch").filter(pk=transaction_id).first()
+        )
+        if original is None or original.kind not in _CORRECTABLE:
+            raise BusinessRuleViolation(
+                ErrorCode.NOT_FOUND,
+                "No deposit or withdrawal with this id.",
+                fields={"transaction": [f"No deposit or withdrawal {transaction_id}."]},
+            )
+        sign = 1 if original.kind == TransactionKind.DEPOSIT else -1
+        if corrected_amount_minor < 0 or corrected_amount_minor == abs(original.amount_minor):
+            raise BusinessRuleViolation(
+                ErrorCode.VALIDATION_ERROR,
+                "The corrected amount must differ from the original and not be negative.",
+                fields={"corrected_amount_minor": [f"Not {abs(original.amount_minor)}, not below 0."]},
+            )
+        account, locked = _lock_for_withdrawal(original.account_id)
+        difference = sign * corrected_amount_minor - original.amount_minor
+        balance_after = locked.balance_minor + difference
+        if balance_after < locked.lien_minor:
+            raise BusinessRuleViolation(
+                ErrorCode.INSUFFICIENT_BALANCE,
+                "The account's balance cannot carry this correction.",
+                fields={"corrected_amount_minor": [f"The balance is {locked.balance_minor}."]},
+            )
+        original_lines = list(original.entry.lines.select_related("account").order_by("id"))
+        corrected_lines = [
+            LineSpec(
+                line.account.code,
+                debit_minor=corrected_amount_minor if line.debit_minor else 0,
+                credit_minor=corrected_amount_minor if line.credit_minor else 0,
+            )
+            for line in original_lines
+        ]
+        correction = journal_correct(
+            original=original.entry,
+            reason=reason,
+            idempotency_key=idempotency_key,
+            value_date=value_date,
+            corrected_lines=corrected_lines if corrected_amount_minor else (),
+            actor=actor,
+        )
+        SavingsAccount.objects.filter(pk=account.pk).update(balance_minor=balance_after)
+        movement = SavingsTransaction.objects.create(
+            account_id=account.pk,
+            kind=TransactionKind.CORRECTION,
+            amount_minor=difference,
+            balance_after_minor=balance_after,
+            value_date=value_date,
+            entry=correction.reversal,
+            idempotency_key=idempotency_key,
+            channel=Channel.OFFICE,
+            memo=reason.strip()[:300],
+            created_at=timezone.now(),
+            created_by_id=_actor_id(actor),
+            corrects=original,
+        )
+        outbox_enqueue(
+            kind=MessageKind.CORRECTION,
+            source_ref=idempotency_key,
+            member=account.member,
+            context={
+                "account": locked.number,
+                "original_minor": abs(original.amount_minor),
+                "amount_minor": corrected_amount_minor,
+                "balance_minor": balance_after,
+                "currency": _currency(),
+                "value_date": value_date.isoformat(),
+            },
+        )
+    return SavingsCorrection(movement=movement, reversal=correction.reversal, corrected=correction.corrected)
+
+
+def _correction_replayed(earlier: SavingsTransaction, transaction_id: int) -> SavingsCorrection:
+    if earlier.kind != TransactionKind.CORRECTION or earlier.corrects_id != transaction_id:
+        raise BusinessRuleViolation(
+            ErrorCode.IDEMPOTENCY_KEY_REUSED,
+            "This idempotency key was already used for a different posting.",
+            fields={"idempotency_key": [f"Used by savings transaction {earlier.pk}."]},
+        )
+    reversal = earlier.entry
+    return SavingsCorrection(
+        movement=earlier,
+        reversal=reversal,
+        corrected=JournalEntry.objects.filter(idempotency_key=f"{earlier.idempotency_key}:corrected").first(),
+    )
+
+
 def lien_place(
     *, actor: Any | None, account_id: int, amount_minor: int, reason: str, reference: str = ""
 ) -> Lien:
