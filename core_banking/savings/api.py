@@ -371,3 +371,44 @@ class LienReleaseView(AccountView):
             raise Http404
         self.require_branch(lien.account.branch_id)
         return Response(LienResultSerializer(services.lien_release(actor=request.user, lien_id=lien.pk)).data)
+
+
+class CorrectionSerializer(serializers.Serializer):
+    corrected_amount = MoneyField(positive=False, help_text="The right amount; 0 cancels the transaction.")
+    reason = serializers.CharField(max_length=200)
+    value_date = serializers.DateField(required=False, help_text="Default: the cooperative's business date.")
+    idempotency_key = IdempotencyKeyField()
+
+
+class CorrectionResultSerializer(serializers.Serializer):
+    movement = TransactionSerializer()
+    reversal = serializers.IntegerField(source="reversal.pk")
+    corrected = serializers.IntegerField(source="corrected.pk", allow_null=True, default=None)
+
+
+class CorrectionView(AccountView):
+    """Correct a deposit or withdrawal (accountants): reversal plus corrected entry, never an edit."""
+
+    @extend_schema(
+        operation_id="savings_transaction_correct",
+        request=CorrectionSerializer,
+        responses=CorrectionResultSerializer,
+    )
+    def post(self, request: Request, transaction_id: int) -> Response:
+        self.require(Capability.POST_JOURNAL)
+        original = SavingsTransaction.objects.filter(pk=transaction_id).only("account_id").first()
+        if original is None:
+            raise Http404
+        self.account(original.account_id)  # 404 outside the caller's branches
+        given = CorrectionSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        correction = services.savings_correct(
+            transaction_id=transaction_id,
+            corrected_amount_minor=data["corrected_amount"],
+            reason=data["reason"],
+            idempotency_key=data["idempotency_key"],
+            value_date=data.get("value_date") or _business_date(),
+            actor=request.user,
+        )
+        return Response(CorrectionResultSerializer(correction).data, status=status.HTTP_201_CREATED)

@@ -29,4 +29,9 @@ urlpatterns = [
         "savings/liens/<int:lien_id>/release/", api.LienReleaseView.as_view(), name="api_savings_lien_release"
     ),
     path("savings/transfers/", api.TransferView.as_view(), name="api_savings_transfer"),
+    path(
+        "savings/transactions/<int:transaction_id>/corrections/",
+        api.CorrectionView.as_view(),
+        name="api_savings_correct",
+    ),
 ]

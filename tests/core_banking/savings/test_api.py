@@ -155,3 +155,26 @@ def test_the_api_is_documented_at_api_schema(alpha: object, path: str) -> None:
         text = response.content.decode()
         assert "/api/v1/savings/accounts/{account_id}/deposits/" in text
         assert "TokenAuth" in text or "tokenAuth" in text
+
+
+def test_a_deposit_is_corrected_through_the_api_by_an_accountant_only(account: SavingsAccount) -> None:
+    client = workspace_client(ALPHA, username=ALPHA.admin)
+    deposit = _deposit(client, account, "2500.00", "api-dep").json()  # type: ignore[attr-defined]
+    url = f"/api/v1/savings/transactions/{deposit['id']}/corrections/"
+    body = {"corrected_amount": "250.00", "reason": "Keyed a zero too many", "idempotency_key": "api-fix"}
+    teller = workspace_client(ALPHA, username=ALPHA.only_here)
+    assert teller.post(url, body, content_type="application/json").status_code == 403
+    response = client.post(url, body, content_type="application/json")
+    assert response.status_code == 201, response.content
+    assert response.json()["movement"]["amount"] == "-2250.00"
+    assert response.json()["movement"]["balance_after"] == "250.00"
+    again = client.post(url, body, content_type="application/json")
+    assert again.json()["movement"]["id"] == response.json()["movement"]["id"]
+    missing = client.post(
+        "/api/v1/savings/transactions/999999/corrections/", body, content_type="application/json"
+    )
+    assert missing.status_code == 404
+    bad = client.post(
+        url, body | {"corrected_amount": "abc", "idempotency_key": "x2"}, content_type="application/json"
+    )
+    assert bad.status_code == 400 and "corrected_amount" in bad.json()["error"]["fields"]
