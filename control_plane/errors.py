@@ -84,10 +84,52 @@ class ErrorCode(enum.StrEnum):
     REPORT_BRANCH_UNKNOWN = "report_branch_unknown"
     REPORT_PERIOD_INVALID = "report_period_invalid"
     REPORT_TOO_LARGE = "report_too_large"
+    REPORT_MEMBER_UNKNOWN = "report_member_unknown"
+    # Accounting: vouchers, corrections, closings (core_banking.accounting)
+    ACCOUNT_OUTSIDE_BRANCH = "account_outside_branch"
+    ACCOUNTING_DATE_IN_FUTURE = "accounting_date_in_future"
+    DAY_CLOSED = "day_closed"
+    PERIOD_CLOSE_INVALID = "period_close_invalid"
+    FISCAL_YEAR_NOT_CLOSED = "fiscal_year_not_closed"
+    FISCAL_YEAR_CLOSE_INVALID = "fiscal_year_close_invalid"
+    FISCAL_YEAR_START_LOCKED = "fiscal_year_start_locked"
+    ENTRY_OWNED_BY_MODULE = "entry_owned_by_module"
+    CORRECTION_PENDING = "correction_pending"
+    CORRECTION_NOT_PENDING = "correction_not_pending"
+    MAKER_CANNOT_CHECK = "maker_cannot_check"
+    # Cash custody (core_banking.cash)
+    CASH_HOLDER_INVALID = "cash_holder_invalid"
+    CASH_HOLDER_FORBIDDEN = "cash_holder_forbidden"
+    CASH_HANDOVER_SAME_HOLDER = "cash_handover_same_holder"
+    CASH_HANDOVER_NOT_RECEIVER = "cash_handover_not_receiver"
+    CASH_HANDOVER_SENDER_CANNOT_CONFIRM = "cash_handover_sender_cannot_confirm"
+    CASH_HANDOVER_NOT_PENDING = "cash_handover_not_pending"
+    CASH_HANDOVER_PENDING = "cash_handover_pending"
+    CASH_BALANCE_INSUFFICIENT = "cash_balance_insufficient"
+    CASH_DAY_CLOSED = "cash_day_closed"
+    CASH_CLOSE_DATE_INVALID = "cash_close_date_invalid"
+    CASH_DENOMINATION_INVALID = "cash_denomination_invalid"
 
 
 # HTTP status per code where it is not 400.
 _STATUS: dict[ErrorCode, int] = {
+    # Accounting
+    ErrorCode.DAY_CLOSED: status.HTTP_409_CONFLICT,
+    ErrorCode.FISCAL_YEAR_NOT_CLOSED: status.HTTP_409_CONFLICT,
+    ErrorCode.FISCAL_YEAR_CLOSE_INVALID: status.HTTP_409_CONFLICT,
+    ErrorCode.FISCAL_YEAR_START_LOCKED: status.HTTP_409_CONFLICT,
+    ErrorCode.ENTRY_OWNED_BY_MODULE: status.HTTP_409_CONFLICT,
+    ErrorCode.CORRECTION_PENDING: status.HTTP_409_CONFLICT,
+    ErrorCode.CORRECTION_NOT_PENDING: status.HTTP_409_CONFLICT,
+    ErrorCode.MAKER_CANNOT_CHECK: status.HTTP_403_FORBIDDEN,
+    # Cash custody
+    ErrorCode.CASH_HOLDER_FORBIDDEN: status.HTTP_403_FORBIDDEN,
+    ErrorCode.CASH_HANDOVER_NOT_RECEIVER: status.HTTP_403_FORBIDDEN,
+    ErrorCode.CASH_HANDOVER_SENDER_CANNOT_CONFIRM: status.HTTP_403_FORBIDDEN,
+    ErrorCode.CASH_HANDOVER_NOT_PENDING: status.HTTP_409_CONFLICT,
+    ErrorCode.CASH_HANDOVER_PENDING: status.HTTP_409_CONFLICT,
+    ErrorCode.CASH_BALANCE_INSUFFICIENT: status.HTTP_409_CONFLICT,
+    ErrorCode.CASH_DAY_CLOSED: status.HTTP_409_CONFLICT,
     # Reports
     ErrorCode.REPORT_BRANCH_FORBIDDEN: status.HTTP_403_FORBIDDEN,
     ErrorCode.REPORT_CONSOLIDATED_FORBIDDEN: status.HTTP_403_FORBIDDEN,

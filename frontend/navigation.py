@@ -27,6 +27,7 @@ NAVIGATION: tuple[NavEntry, ...] = (
     NavEntry("home", _("Dashboard")),
     NavEntry("members:list", _("Members"), Capability.MANAGE_MEMBERS),
     NavEntry("savings:accounts", _("Savings"), Capability.POST_TRANSACTIONS),
+    NavEntry("cash:index", _("Cash"), Capability.POST_TRANSACTIONS),
     NavEntry("lending:loans", _("Loans"), Capability.APPRAISE_LOANS),
     NavEntry("lending:approvals", _("Approvals"), Capability.APPROVE_LOANS),
     NavEntry("accounting:index", _("Accounting"), Capability.POST_JOURNAL),

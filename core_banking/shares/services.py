@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 
 from control_plane.audit.services import audit_record, diff
 from control_plane.errors import BusinessRuleViolation, ErrorCode
+from core_banking.ledger import presets
 from core_banking.ledger.presets import cash_account_code
 from core_banking.ledger.services import LineSpec, journal_post_result
 from core_banking.members.models import Member, MemberStatus
@@ -272,8 +273,12 @@ def share_purchase(
     actor: Any | None = None,
     channel: str = Channel.OFFICE,
     memo: str = "",
+    cash_account_code: str | None = None,
 ) -> ShareTransaction:
     """A member buys shares for cash at their branch: Dr 1100-<branch> / Cr 3100, one SMS.
+
+    ``cash_account_code`` names the account of the person who took the cash (a teller's till);
+    without it the cash lands in the branch's cash account.
 
     The holding must stay within the cooperative's minimum and maximum. The same key again
     returns the first transaction; nothing is posted or messaged twice.
@@ -333,7 +338,10 @@ def share_purchase(
                 branch=member.branch,
                 memo=_memo(ShareTransactionKind.PURCHASE.label, member, memo),
                 lines=[
-                    LineSpec(cash_account_code(member.branch.code), debit_minor=amount_minor),
+                    LineSpec(
+                        cash_account_code or presets.cash_account_code(member.branch.code),
+                        debit_minor=amount_minor,
+                    ),
                     LineSpec(SHARE_CAPITAL_CODE, credit_minor=amount_minor),
                 ],
                 actor=actor,
