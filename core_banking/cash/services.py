@@ -201,6 +201,17 @@ def cash_holder_account(*, actor: Any | None, branch: Branch, user: Any | None =
     return cash_holder_ensure(actor=actor, branch=branch, user=user).account
 
 
+def cash_account_for_posting(*, actor: Any | None, branch: Branch) -> str:
+    """The cash account a posting by ``actor`` at ``branch`` names: their own till when they may hold
+    cash there (made on first use), otherwise the branch's cash (the vault)."""
+    from core_banking.ledger.presets import cash_account_code
+
+    profile = access.profile_of(actor) if getattr(actor, "is_active", False) else None
+    if profile is None or profile.read_only or not access.may_hold_cash(profile, branch.pk):
+        return cash_account_code(branch.code)
+    return cash_holder_account(actor=actor, branch=branch, user=actor).code
+
+
 def _lock_holders(*holders: CashHolder) -> None:
     ids = sorted({holder.pk for holder in holders})
     list(

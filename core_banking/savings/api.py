@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core_banking.api_fields import IdempotencyKeyField, MoneyField
+from core_banking.cash.services import cash_account_for_posting
 from core_banking.members.models import Member
 from core_banking.savings import selectors, services
 from core_banking.savings.models import (
@@ -300,6 +301,7 @@ class DepositView(_MovementView):
             idempotency_key=data["idempotency_key"],
             memo=data["memo"],
             actor=request.user,
+            counter_account_code=cash_account_for_posting(actor=request.user, branch=account.branch),
         )
         return Response(TransactionSerializer(movement).data, status=status.HTTP_201_CREATED)
 
@@ -317,6 +319,7 @@ class WithdrawalView(_MovementView):
             idempotency_key=data["idempotency_key"],
             memo=data["memo"],
             actor=request.user,
+            counter_account_code=cash_account_for_posting(actor=request.user, branch=account.branch),
         )
         return Response(TransactionSerializer(movement).data, status=status.HTTP_201_CREATED)
 

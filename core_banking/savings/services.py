@@ -718,8 +718,13 @@ def savings_withdraw(
     actor: Any | None = None,
     channel: str = Channel.OFFICE,
     memo: str = "",
+    counter_account_code: str = "",
 ) -> SavingsTransaction:
-    """Pay money out of a savings account in cash at its branch, within the product's rules."""
+    """Pay money out of a savings account in cash, within the product's rules.
+
+    The cash leaves ``counter_account_code`` (the till of whoever pays it out) or, without one,
+    the branch's cash.
+    """
     return _take(
         account_id=account_id,
         amount_minor=amount_minor,
@@ -730,7 +735,7 @@ def savings_withdraw(
         memo=memo,
         kind=TransactionKind.WITHDRAWAL,
         message_kind=MessageKind.SAVINGS_WITHDRAWAL,
-        counter_account_code="",
+        counter_account_code=counter_account_code,
     )
 
 

@@ -178,3 +178,26 @@ def test_a_deposit_is_corrected_through_the_api_by_an_accountant_only(account: S
         url, body | {"corrected_amount": "abc", "idempotency_key": "x2"}, content_type="application/json"
     )
     assert bad.status_code == 400 and "corrected_amount" in bad.json()["error"]["fields"]
+
+
+def test_cash_taken_and_paid_through_the_api_is_held_by_the_staff_member_who_handled_it(
+    account: SavingsAccount,
+) -> None:
+    from control_plane.identity.models import User
+    from core_banking.cash.selectors import balance_minor, holder_of
+    from core_banking.ledger.models import JournalEntry
+
+    client = workspace_client(ALPHA, username=ALPHA.admin)
+    assert _deposit(client, account, "900.00", "till-in").status_code == 201  # type: ignore[attr-defined]
+    paid = client.post(
+        f"/api/v1/savings/accounts/{account.pk}/withdrawals/",
+        {"amount": "150.00", "idempotency_key": "till-out", "value_date": "2026-11-24"},
+        content_type="application/json",
+    )
+    assert paid.status_code == 201, paid.content
+    admin = User.objects.get(username=ALPHA.admin)
+    holder = holder_of(branch_id=account.branch_id, user_id=admin.pk)
+    assert holder is not None and holder.account.code == f"1100-{account.branch.code}-U{admin.pk}"
+    assert balance_minor(holder.account_id) == 750_00
+    entry = JournalEntry.objects.get(idempotency_key="till-in")
+    assert [line.account.code for line in entry.lines.order_by("id")] == [holder.account.code, "2100-VOL"]
