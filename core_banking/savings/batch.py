@@ -108,14 +108,18 @@ def _postings(deposits: Sequence[DepositRequest], locked: dict[int, _Locked]) ->
     with translation.override(_cooperative_language()):
         label = str(TransactionKind.DEPOSIT.label)
     postings = []
+    branches: dict[int, Branch] = {}  # one model instance per branch, not per deposit
     for deposit in deposits:
         account = locked[deposit.account_id]
         memo = f"{label} {account.number}{' — ' + deposit.memo if deposit.memo else ''}"
+        branch = branches.get(account.branch_id)
+        if branch is None:
+            branch = branches[account.branch_id] = Branch(id=account.branch_id, code=account.branch_code)
         postings.append(
             PostingRequest(
                 idempotency_key=deposit.idempotency_key,
                 value_date=deposit.value_date,
-                branch=Branch(id=account.branch_id, code=account.branch_code),
+                branch=branch,
                 memo=memo[:300],
                 lines=[
                     LineSpec(cash_account_code(account.branch_code), debit_minor=deposit.amount_minor),
