@@ -14,6 +14,8 @@ from django_tenants.utils import tenant_context
 from core_banking.members.demo import members_demo_load
 from core_banking.organisation.models import Branch
 from core_banking.organisation.services import branch_create
+from core_banking.savings.demo import savings_demo_load
+from core_banking.shares.demo import shares_demo_load
 from core_banking.staff.roles import Role
 from core_banking.staff.services import staff_user_create
 from tenants.models import Cooperative, Lifecycle
@@ -87,7 +89,7 @@ DEMO_COOPERATIVES: tuple[DemoCooperative, ...] = (
 )
 
 DemoExtension = Callable[[Cooperative, DemoCooperative], None]
-DEMO_EXTENSIONS: list[DemoExtension] = [members_demo_load]
+DEMO_EXTENSIONS: list[DemoExtension] = [members_demo_load, savings_demo_load, shares_demo_load]
 
 
 def _load_organisation_and_staff(cooperative: Cooperative, demo: DemoCooperative) -> None:
