@@ -30,6 +30,7 @@ _PARAMETER_HELP = {
     Parameter.END: "Last day of the period (or the date of the balances), YYYY-MM-DD.",
     Parameter.DAY: "The value date of the entries, YYYY-MM-DD.",
     Parameter.ACCOUNT: "Account code, e.g. 1100-HO.",
+    Parameter.MEMBER: "Member number, e.g. HO-000001; the member must be of one of the branches asked for.",
 }
 _BRANCH_HELP = (
     "Branch id; repeat for several (branch=3&branch=5). Omit for all branches, consolidated, which "
@@ -51,6 +52,10 @@ def query_serializer_for(slug: str) -> type[serializers.Serializer[Any]]:
         if parameter == Parameter.ACCOUNT:
             fields[parameter.value] = serializers.CharField(
                 max_length=20, required=required, help_text=_PARAMETER_HELP[parameter]
+            )
+        elif parameter == Parameter.MEMBER:
+            fields[parameter.value] = serializers.CharField(
+                max_length=40, required=required, help_text=_PARAMETER_HELP[parameter]
             )
         else:
             fields[parameter.value] = serializers.DateField(
@@ -97,7 +102,7 @@ _ERRORS = {
     400: OpenApiResponse(
         ErrorSerializer,
         description="validation_error (a parameter is missing or malformed), report_period_invalid, "
-        "report_branch_unknown, account_unknown, report_too_large",
+        "report_branch_unknown, account_unknown, report_member_unknown, report_too_large",
     ),
     403: OpenApiResponse(
         ErrorSerializer,
@@ -123,6 +128,7 @@ class ReportView(APIView):
             end=data.get(Parameter.END.value),
             day=data.get(Parameter.DAY.value),
             account=data.get(Parameter.ACCOUNT.value),
+            member=data.get(Parameter.MEMBER.value),
         )
         cooperative = current_cooperative()
         if cooperative is None:

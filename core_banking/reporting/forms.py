@@ -37,6 +37,8 @@ class ReportForm(forms.Form):
                     required=required,
                     choices=[("", "—"), *((code, f"{code} {name}") for code, name in accounts)],
                 )
+            elif parameter == Parameter.MEMBER:
+                self.fields[parameter.value] = forms.CharField(label=label, required=required, max_length=40)
             else:
                 self.fields[parameter.value] = forms.DateField(
                     label=label,

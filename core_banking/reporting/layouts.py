@@ -17,10 +17,14 @@ from core_banking.reporting.selectors import (
     DayJournal,
     GeneralLedger,
     IncomeStatement,
+    MemberStatement,
+    SavingsBalances,
     StatementSection,
     TrialBalance,
 )
 from core_banking.reporting.tables import CellKind, Column, ReportTable, RowStyle
+from core_banking.savings.models import TransactionKind
+from core_banking.shares.models import ShareTransactionKind
 
 
 def _or_blank(amount: int) -> int | None:
@@ -256,4 +260,87 @@ def day_journal_table(result: DayJournal) -> ReportTable:
     count = len(result.entries)
     entries = ngettext("Total of %(count)s entry", "Total of %(count)s entries", count) % {"count": count}
     table.add(None, None, entries, None, None, result.debit_minor, result.credit_minor, style=RowStyle.TOTAL)
+    return table
+
+
+def savings_balances_table(result: SavingsBalances) -> ReportTable:
+    table = ReportTable(
+        (
+            Column(_("Code")),
+            Column(_("Product")),
+            Column(_("Accounts"), CellKind.NUMBER),
+            Column(_("Balance"), CellKind.MONEY),
+        )
+    )
+    for row in result.rows:
+        table.add(row.product.code, row.product.name, row.accounts, row.balance_minor)
+    table.add(None, _("Total"), result.accounts, result.balance_minor, style=RowStyle.TOTAL)
+    return table
+
+
+def _label(choices: type[TransactionKind] | type[ShareTransactionKind], kind: str, memo: str) -> str:
+    label = str(choices(kind).label) if kind in choices.values else kind
+    return f"{label} — {memo}" if memo else label
+
+
+def member_statement_table(result: MemberStatement) -> ReportTable:
+    money = CellKind.MONEY
+    table = ReportTable(
+        (
+            Column(_("Date"), CellKind.DATE),
+            Column(_("Particulars")),
+            Column(_("Shares"), CellKind.NUMBER),
+            Column(_("Paid in"), money),
+            Column(_("Taken out"), money),
+            Column(_("Balance"), money),
+        )
+    )
+    for account in result.savings:
+        table.section(
+            _("Savings account %(number)s · %(product)s")
+            % {"number": account.number, "product": account.product.name}
+        )
+        table.add(result.start, _("Opening balance"), None, None, None, account.opening_minor)
+        for movement in account.movements:
+            table.add(
+                movement.value_date,
+                _label(TransactionKind, movement.kind, movement.memo),
+                None,
+                _or_blank(movement.paid_in_minor),
+                _or_blank(movement.taken_out_minor),
+                movement.balance_minor,
+            )
+        table.add(
+            result.end,
+            _("Closing balance"),
+            None,
+            account.paid_in_minor,
+            account.taken_out_minor,
+            account.closing_minor,
+            style=RowStyle.SUBTOTAL,
+        )
+    shares = result.shares
+    table.section(_("Share capital"))
+    table.add(
+        result.start, _("Shares held at the start"), shares.opening_shares, None, None, shares.opening_minor
+    )
+    for share_movement in shares.movements:
+        table.add(
+            share_movement.value_date,
+            _label(ShareTransactionKind, share_movement.kind, share_movement.memo),
+            share_movement.shares,
+            _or_blank(share_movement.paid_in_minor),
+            _or_blank(share_movement.taken_out_minor),
+            share_movement.balance_minor,
+        )
+    table.add(
+        result.end,
+        _("Shares held at the end"),
+        shares.closing_shares,
+        shares.paid_in_minor,
+        shares.taken_out_minor,
+        shares.closing_minor,
+        style=RowStyle.SUBTOTAL,
+    )
+    table.add(None, _("Total savings"), None, None, None, result.savings_closing_minor, style=RowStyle.TOTAL)
     return table

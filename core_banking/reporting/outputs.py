@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core_banking.reporting import pdf_text
 from core_banking.reporting.registry import ReportQuery, ReportSpec, period_label
 from core_banking.reporting.tables import CellKind, Column, ReportTable, RowStyle
 from frontend.formatting import babel_locale, format_local_date, format_money, to_native_digits
@@ -169,7 +170,9 @@ def pdf_bytes(report: BuiltReport) -> bytes:
         "reporting/print.html",
         {**template_context(report), "font_families": PDF_FONT_FAMILIES, "landscape": report.spec.landscape},
     )
-    return bytes(HTML(string=html).write_pdf())
+    with pdf_text.recording() as recorder:
+        drawn = bytes(HTML(string=html).write_pdf())
+    return pdf_text.exact_text(drawn, recorder)
 
 
 # --- Spreadsheet and CSV -------------------------------------------------------------------------
@@ -267,5 +270,7 @@ def download_name(report: BuiltReport, extension: str) -> str:
     query = report.query
     dates = [value for value in (query.start, query.end, query.as_of, query.day) if value is not None]
     stamp = "_".join(value.isoformat() for value in dates)
-    account = f"-{query.account}" if query.account else ""
-    return f"{report.spec.slug}{account}-{stamp}.{extension}"
+    subject = "".join(f"-{value}" for value in (query.account, query.member) if value)
+    # The member number is typed by the reader: keep the file name to safe characters.
+    subject = re.sub(r"[^A-Za-z0-9._-]", "_", subject)
+    return f"{report.spec.slug}{subject}-{stamp}.{extension}"

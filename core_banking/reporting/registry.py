@@ -34,6 +34,7 @@ class Parameter(enum.StrEnum):
     END = "end"
     DAY = "day"
     ACCOUNT = "account"
+    MEMBER = "member"
 
 
 PARAMETER_LABELS: dict[Parameter, StrPromise] = {
@@ -42,6 +43,7 @@ PARAMETER_LABELS: dict[Parameter, StrPromise] = {
     Parameter.END: gettext_lazy("To"),
     Parameter.DAY: gettext_lazy("Day"),
     Parameter.ACCOUNT: gettext_lazy("Account"),
+    Parameter.MEMBER: gettext_lazy("Member number"),
 }
 
 
@@ -55,6 +57,7 @@ class ReportQuery:
     end: dt.date | None = None
     day: dt.date | None = None
     account: str | None = None
+    member: str | None = None
 
     @property
     def branch_ids(self) -> list[int] | None:
@@ -110,6 +113,7 @@ def period_label(query: ReportQuery, format_date: Callable[[dt.date], str]) -> s
 
 FINANCIAL_STATEMENTS = gettext_lazy("Financial statements")
 BOOKS = gettext_lazy("Books of account")
+MEMBERS_AND_SAVINGS = gettext_lazy("Members and savings")
 
 register(
     ReportSpec(
@@ -215,5 +219,41 @@ register(
         layout=layouts.day_journal_table,
         result_type=selectors.DayJournal,
         landscape=True,
+    )
+)
+register(
+    ReportSpec(
+        slug="savings-balances",
+        title=gettext_lazy("Savings balances by product"),
+        description=gettext_lazy(
+            "For each savings product, the accounts open and the balance held on a date."
+        ),
+        group=MEMBERS_AND_SAVINGS,
+        parameters=(Parameter.AS_OF,),
+        run=lambda query: selectors.savings_balances(
+            as_of=query.require_date(Parameter.AS_OF), branch_ids=query.branch_ids
+        ),
+        layout=layouts.savings_balances_table,
+        result_type=selectors.SavingsBalances,
+    )
+)
+register(
+    ReportSpec(
+        slug="member-statement",
+        title=gettext_lazy("Member statement"),
+        description=gettext_lazy(
+            "One member's savings accounts and share capital over a period, with running balances."
+        ),
+        group=MEMBERS_AND_SAVINGS,
+        parameters=(Parameter.MEMBER, Parameter.START, Parameter.END),
+        run=lambda query: selectors.member_statement(
+            member_number=query.member or "",
+            start=query.require_date(Parameter.START),
+            end=query.require_date(Parameter.END),
+            branch_ids=query.branch_ids,
+        ),
+        layout=layouts.member_statement_table,
+        result_type=selectors.MemberStatement,
+        subtitle=lambda result: f"{result.member.number} {result.member.name}",
     )
 )

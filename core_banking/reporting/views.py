@@ -52,6 +52,7 @@ def _query(form: ReportForm, spec: ReportSpec[Any], profile: StaffProfile) -> Re
         end=data.get(Parameter.END.value),
         day=data.get(Parameter.DAY.value),
         account=data.get(Parameter.ACCOUNT.value) or None,
+        member=data.get(Parameter.MEMBER.value) or None,
     )
 
 

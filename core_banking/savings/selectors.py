@@ -95,3 +95,23 @@ def balances_by_product(
         )
         for product_id, product in sorted(products.items(), key=lambda item: item[1].code)
     ]
+
+
+def open_accounts_by_product(*, branch_ids: list[int] | None, as_of: dt.date) -> dict[int, int]:
+    """How many accounts of each product were open at the end of ``as_of`` (product id: count).
+
+    Open means opened on or before that day and not closed on or before it; the branch set is the
+    accounts' own branches (None: the whole cooperative).
+    """
+    accounts = SavingsAccount.objects.filter(opened_on__lte=as_of).exclude(closed_on__lte=as_of)
+    if branch_ids is not None:
+        accounts = accounts.filter(branch_id__in=branch_ids)
+    return {
+        row["product_id"]: int(row["count"])
+        for row in accounts.values("product_id").annotate(count=Count("id")).order_by()
+    }
+
+
+def member_accounts(*, member_id: int) -> QuerySet[SavingsAccount]:
+    """A member's savings accounts with their products, in number order."""
+    return SavingsAccount.objects.select_related("product").filter(member_id=member_id).order_by("number")
