@@ -1,4 +1,8 @@
-"""What the shares API reads and answers. Serializers only parse and shape; services decide."""
+"""What the shares API reads and answers. Serializers only parse and shape; services decide.
+
+Amounts travel as decimal strings in major units ("1250.75"; VND without decimals), held as minor
+units inside; numbers of shares are whole numbers.
+"""
 
 from __future__ import annotations
 
@@ -6,59 +10,51 @@ from typing import Any
 
 from rest_framework import serializers
 
+from core_banking.api_fields import IdempotencyKeyField, MoneyField
 from core_banking.savings.models import Channel, SavingsTransaction
 from core_banking.shares.models import MemberExit, ShareTransaction
-from core_banking.shares.services import EXIT_KEY_MAX_LENGTH
-
-
-class SharesErrorDetailSerializer(serializers.Serializer):
-    def get_fields(self) -> dict[str, serializers.Field]:
-        # One of the keys is "fields", which a serializer cannot declare as a class attribute.
-        return {
-            "code": serializers.CharField(help_text="A stable code, e.g. exit_refused."),
-            "message": serializers.CharField(),
-            "fields": serializers.DictField(
-                child=serializers.ListField(child=serializers.CharField()),
-                help_text="Messages per field name (per exit blocker for exit_refused).",
-            ),
-        }
-
-
-class SharesErrorSerializer(serializers.Serializer):
-    """What every error of the API looks like."""
-
-    error = SharesErrorDetailSerializer()
+from core_banking.shares.services import EXIT_KEY_MAX_LENGTH, LARGEST_AMOUNT_MINOR
 
 
 class ShareSettingsSerializer(serializers.Serializer):
-    nominal_value_minor = serializers.IntegerField(min_value=1, help_text="Value of one share, minor units.")
+    nominal_value = MoneyField(source="nominal_value_minor", help_text='Value of one share, e.g. "100.00".')
     minimum_shares = serializers.IntegerField(min_value=0)
     maximum_shares = serializers.IntegerField(min_value=1, allow_null=True, help_text="null: no limit.")
     currency = serializers.CharField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+    def validate_nominal_value(self, value: int) -> int:
+        if value > LARGEST_AMOUNT_MINOR:
+            raise serializers.ValidationError("Far too large.")
+        return value
 
 
 class SharePositionSerializer(serializers.Serializer):
     member = serializers.IntegerField(source="member_id")
     member_number = serializers.CharField()
     shares = serializers.IntegerField()
-    balance_minor = serializers.IntegerField()
-    nominal_value_minor = serializers.IntegerField()
+    balance = MoneyField(source="balance_minor", positive=False)
+    nominal_value = MoneyField(source="nominal_value_minor", help_text="Value of one share now.")
     currency = serializers.CharField()
     opened_on = serializers.DateField(allow_null=True)
     status = serializers.CharField(help_text="The member's status: active, suspended_from_borrowing, exited.")
 
 
 class ShareTransactionSerializer(serializers.ModelSerializer[ShareTransaction]):
+    amount = MoneyField(
+        source="amount_minor", positive=False, read_only=True, help_text="Negative for a withdrawal."
+    )
+    balance_after = MoneyField(source="balance_after_minor", positive=False, read_only=True)
+
     class Meta:
         model = ShareTransaction
         fields = [
             "id",
             "kind",
             "shares",
-            "amount_minor",
+            "amount",
             "shares_after",
-            "balance_after_minor",
+            "balance_after",
             "value_date",
             "entry",
             "idempotency_key",
@@ -70,13 +66,11 @@ class ShareTransactionSerializer(serializers.ModelSerializer[ShareTransaction]):
 
 
 class PurchaseSerializer(serializers.Serializer):
-    shares = serializers.IntegerField(min_value=1)
+    shares = serializers.IntegerField(min_value=1, help_text="How many shares to buy.")
     value_date = serializers.DateField(
         required=False, help_text="Defaults to the cooperative's business date."
     )
-    idempotency_key = serializers.CharField(
-        max_length=120, help_text="Chosen by the client; sending the same purchase again posts nothing more."
-    )
+    idempotency_key = IdempotencyKeyField()
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.OFFICE)
     memo = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
@@ -90,7 +84,8 @@ class ExitRequestSerializer(serializers.Serializer):
     exit_date = serializers.DateField(
         required=False, help_text="Defaults to the cooperative's business date."
     )
-    idempotency_key = serializers.CharField(max_length=EXIT_KEY_MAX_LENGTH)
+    # The payouts' own keys are derived from this one and must still fit their columns.
+    idempotency_key = IdempotencyKeyField(max_length=EXIT_KEY_MAX_LENGTH)
     reason = serializers.CharField(max_length=300)
 
 
@@ -98,11 +93,14 @@ class SavingsPayoutPreviewSerializer(serializers.Serializer):
     account = serializers.IntegerField(source="account_id")
     number = serializers.CharField()
     product = serializers.CharField()
-    balance_minor = serializers.IntegerField()
-    lien_minor = serializers.IntegerField()
+    balance = MoneyField(source="balance_minor", positive=False, help_text="What would be paid out.")
+    lien = MoneyField(source="lien_minor", positive=False)
 
 
 class MemberExitSerializer(serializers.ModelSerializer[MemberExit]):
+    share_amount = MoneyField(source="share_amount_minor", positive=False, read_only=True)
+    savings_paid_out = MoneyField(source="savings_paid_out_minor", positive=False, read_only=True)
+
     class Meta:
         model = MemberExit
         fields = [
@@ -111,8 +109,8 @@ class MemberExitSerializer(serializers.ModelSerializer[MemberExit]):
             "exit_date",
             "reason",
             "shares_paid_out",
-            "share_amount_minor",
-            "savings_paid_out_minor",
+            "share_amount",
+            "savings_paid_out",
             "created_at",
         ]
         read_only_fields = fields
@@ -126,20 +124,24 @@ class ExitPreviewSerializer(serializers.Serializer):
         help_text="Reasons per exit blocker (e.g. savings_lien); empty when the member may exit.",
     )
     shares = serializers.IntegerField()
-    share_amount_minor = serializers.IntegerField()
+    share_amount = MoneyField(source="share_amount_minor", positive=False)
     savings = SavingsPayoutPreviewSerializer(many=True)
-    total_minor = serializers.IntegerField()
-    exit = MemberExitSerializer(source="done", allow_null=True)
+    savings_total = MoneyField(source="savings_total_minor", positive=False)
+    total = MoneyField(source="total_minor", positive=False, help_text="Shares and savings together.")
+    exit = MemberExitSerializer(source="done", allow_null=True, help_text="The exit, once done.")
 
 
 class SavingsPayoutSerializer(serializers.ModelSerializer[SavingsTransaction]):
+    amount = MoneyField(source="amount_minor", positive=False, read_only=True)
+    balance_after = MoneyField(source="balance_after_minor", positive=False, read_only=True)
+
     class Meta:
         model = SavingsTransaction
         fields = [
             "id",
             "account",
-            "amount_minor",
-            "balance_after_minor",
+            "amount",
+            "balance_after",
             "value_date",
             "entry",
             "idempotency_key",
