@@ -8,9 +8,15 @@ import socket
 import sys
 import urllib.request
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from django.contrib.auth.hashers import make_password
+from django.utils import translation
+from django_tenants.utils import tenant_context
 
+from control_plane.identity.models import User
+from tenants.demo import DEMO_COOPERATIVES, DEMO_PASSWORD, load_demo
 from tests.processes import running_process
 
 CHROMIUM_FLAGS = [
@@ -86,3 +92,37 @@ def browser(django_db_setup: None) -> Iterator[object]:
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     else:
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+DEMO = DEMO_COOPERATIVES[0]  # the Bangladeshi samity, Bangla by default
+DEMO_HOST = f"{DEMO.spec.slug}.localhost"
+
+
+@pytest.fixture(scope="session")
+def browser_user(django_db_setup: None, django_db_blocker: Any) -> str:
+    """The demo, loaded as `make run` loads it; its admin's hash re-made with a hasher the server knows.
+
+    (The test process hashes with a fast hasher the separate server process is not configured for.)
+    """
+    from tenants.models import Cooperative
+
+    with django_db_blocker.unblock():
+        load_demo()
+        with tenant_context(Cooperative.objects.get(slug=DEMO.spec.slug)):
+            admin = User.objects.get(username="admin")
+            admin.password = make_password(DEMO_PASSWORD, hasher="pbkdf2_sha256")
+            admin.save(update_fields=["password"])
+    return "admin"
+
+
+def translated(text: str, language: str) -> str:
+    with translation.override(language):
+        return translation.gettext(text)
+
+
+def log_in(page: Any, port: int, username: str) -> None:
+    page.goto(f"http://{DEMO_HOST}:{port}/accounts/login/")
+    page.get_by_label(translated("User name", "bn")).fill(username)
+    page.get_by_label(translated("Password", "bn")).fill(DEMO_PASSWORD)
+    page.get_by_role("button", name=translated("Log in", "bn")).click()
+    page.wait_for_url(f"http://{DEMO_HOST}:{port}/")

@@ -5,48 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.auth.hashers import make_password
-from django.utils import translation
-from django_tenants.utils import tenant_context
 
-from control_plane.identity.models import User
-from tenants.demo import DEMO_COOPERATIVES, DEMO_PASSWORD, load_demo
+from tests.e2e.conftest import DEMO, DEMO_HOST, log_in, translated
 
 # django_db: the browser's server process uses the test database, which must exist for it.
 pytestmark = [pytest.mark.browser, pytest.mark.django_db, pytest.mark.xdist_group("browser")]
-
-DEMO = DEMO_COOPERATIVES[0]  # the Bangladeshi samity, Bangla by default
-DEMO_HOST = f"{DEMO.spec.slug}.localhost"
-
-
-@pytest.fixture(scope="module")
-def browser_user(django_db_setup: None, django_db_blocker: Any) -> str:
-    """The demo, loaded as `make run` loads it; its admin's hash re-made with a hasher the server knows.
-
-    (The test process hashes with a fast hasher the separate server process is not configured for.)
-    """
-    from tenants.models import Cooperative
-
-    with django_db_blocker.unblock():
-        load_demo()
-        with tenant_context(Cooperative.objects.get(slug=DEMO.spec.slug)):
-            admin = User.objects.get(username="admin")
-            admin.password = make_password(DEMO_PASSWORD, hasher="pbkdf2_sha256")
-            admin.save(update_fields=["password"])
-    return "admin"
-
-
-def _translated(text: str, language: str) -> str:
-    with translation.override(language):
-        return translation.gettext(text)
-
-
-def _log_in(page: Any, port: int, username: str) -> None:
-    page.goto(f"http://{DEMO_HOST}:{port}/accounts/login/")
-    page.get_by_label(_translated("User name", "bn")).fill(username)
-    page.get_by_label(_translated("Password", "bn")).fill(DEMO_PASSWORD)
-    page.get_by_role("button", name=_translated("Log in", "bn")).click()
-    page.wait_for_url(f"http://{DEMO_HOST}:{port}/")
 
 
 def test_log_in_switch_language_and_see_the_translated_shell(
@@ -54,10 +17,10 @@ def test_log_in_switch_language_and_see_the_translated_shell(
 ) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
-    _log_in(page, server_port, browser_user)
+    log_in(page, server_port, browser_user)
     # The samity's default language is Bangla; switch to English, then back to Bangla.
     with page.expect_navigation():
-        page.get_by_label(_translated("Language", "bn")).select_option("en")
+        page.get_by_label(translated("Language", "bn")).select_option("en")
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_role("heading", level=1).inner_text() == "Dashboard"
 
@@ -65,19 +28,19 @@ def test_log_in_switch_language_and_see_the_translated_shell(
         page.get_by_label("Language").select_option("bn")
     assert page.locator("html").get_attribute("lang") == "bn"
     heading = page.get_by_role("heading", level=1).inner_text()
-    assert heading == _translated("Dashboard", "bn") != "Dashboard"
+    assert heading == translated("Dashboard", "bn") != "Dashboard"
     nav = page.get_by_role("navigation").inner_text()
-    assert _translated("Audit trail", "bn") in nav and _translated("Staff", "bn") in nav
+    assert translated("Audit trail", "bn") in nav and translated("Staff", "bn") in nav
     header = page.locator("header").inner_text()
     assert DEMO.spec.name in header
-    assert _translated("Business date", "bn") in header
+    assert translated("Business date", "bn") in header
     context.close()
 
 
 def test_the_shell_fits_a_360_px_phone(browser: Any, server_port: int, browser_user: str) -> None:
     context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
     page = context.new_page()
-    _log_in(page, server_port, browser_user)
+    log_in(page, server_port, browser_user)
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page is {overflow}px wider than the phone"
     for link in page.get_by_role("navigation").get_by_role("link").all():
@@ -95,7 +58,7 @@ def test_pages_pass_the_axe_accessibility_check(
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     if path == "/":
-        _log_in(page, server_port, browser_user)
+        log_in(page, server_port, browser_user)
     else:
         page.goto(f"http://{DEMO_HOST}:{server_port}{path}")
     results = Axe().run(page)
