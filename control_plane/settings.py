@@ -276,6 +276,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several apps name a choice field "status" or "kind"; each choice set gets one stable name.
+    "ENUM_NAME_OVERRIDES": {
+        "MemberStatusEnum": "core_banking.members.models.MemberStatus",
+        "DocumentKindEnum": "core_banking.members.models.DocumentKind",
+        "SavingsKindEnum": "core_banking.savings.models.SavingsKind",
+        "InterestPeriodEnum": "core_banking.savings.models.InterestPeriod",
+        "AccountStatusEnum": "core_banking.savings.models.AccountStatus",
+        "TransactionKindEnum": "core_banking.savings.models.TransactionKind",
+        "ShareTransactionKindEnum": "core_banking.shares.models.ShareTransactionKind",
+        "VoucherKindEnum": "core_banking.accounting.models.VoucherKind",
+        "EntryCorrectionStatusEnum": "core_banking.accounting.models.CorrectionStatus",
+        "CashHandoverStatusEnum": "core_banking.cash.models.HandoverStatus",
+    },
 }
 
 # --- Observability -------------------------------------------------------------------------------

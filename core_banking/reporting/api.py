@@ -12,7 +12,7 @@ from typing import Any
 
 from babel.numbers import get_currency_precision
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -151,13 +151,16 @@ def report_view_for(spec: ReportSpec[Any]) -> Any:
     view: type[ReportView] = type(
         f"{_camel(spec.slug)}ReportView", (ReportView,), {"spec": spec, "__doc__": str(spec.description)}
     )
-    schema = extend_schema(
-        operation_id=f"reports_{spec.slug.replace('-', '_')}",
-        summary=str(spec.title),
-        description=str(spec.description),
-        tags=["reports"],
-        parameters=[query_serializer_for(spec.slug)],
-        responses={200: response_serializer_for(spec.slug), **_ERRORS},
+    # Annotate this class's own copy of ``get`` (an operation_id on the class would apply to every method).
+    schema = extend_schema_view(
+        get=extend_schema(
+            operation_id=f"reports_{spec.slug.replace('-', '_')}",
+            summary=str(spec.title),
+            description=str(spec.description),
+            tags=["reports"],
+            parameters=[query_serializer_for(spec.slug)],
+            responses={200: response_serializer_for(spec.slug), **_ERRORS},
+        )
     )
     return schema(view).as_view()
 
