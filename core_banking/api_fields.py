@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core_banking.money import MoneyFormatError, from_minor, to_minor
-
-
-def workspace_currency() -> str:
-    return str(getattr(getattr(connection, "tenant", None), "currency", "") or "XXX")
+from tenants.db import workspace_currency
 
 
 @extend_schema_field(OpenApiTypes.STR)

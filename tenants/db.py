@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 if TYPE_CHECKING:
     from tenants.models import Cooperative
@@ -27,3 +29,21 @@ def current_cooperative() -> Cooperative | None:
     if isinstance(tenant, Cooperative) and not tenant.is_template:
         return tenant
     return None
+
+
+def workspace_currency() -> str:
+    """The ISO 4217 code of the workspace's currency ("XXX", no currency, outside a workspace)."""
+    tenant: Any = getattr(connection, "tenant", None)
+    return str(getattr(tenant, "currency", "") or "XXX")
+
+
+def workspace_language() -> str:
+    """The cooperative's default language: what its ledger memos and records are written in."""
+    tenant: Any = getattr(connection, "tenant", None)
+    return str(getattr(tenant, "default_language", "") or "en")
+
+
+def workspace_business_date() -> dt.date:
+    """The cooperative's business date on its own clock (today's local date outside a workspace)."""
+    cooperative = current_cooperative()
+    return cooperative.business_date() if cooperative else timezone.localdate()

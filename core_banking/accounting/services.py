@@ -48,7 +48,7 @@ from core_banking.ledger.services import LineSpec, journal_correct, journal_post
 from core_banking.money import from_minor
 from core_banking.organisation.models import Branch
 from core_banking.staff.roles import Capability
-from tenants.db import current_cooperative, current_schema
+from tenants.db import current_schema, workspace_currency
 
 
 @dataclass(frozen=True)
@@ -240,11 +240,6 @@ def _line_problems(
     return problems, codes
 
 
-def _currency() -> str:
-    cooperative = current_cooperative()
-    return cooperative.currency if cooperative else "XXX"
-
-
 def ledger_lines_for(
     *, kind: str, branch: Branch, lines: Sequence[VoucherLine], cash_account: str = ""
 ) -> list[LineSpec]:
@@ -276,7 +271,7 @@ def ledger_lines_for(
     if kind == VoucherKind.PAYMENT:
         return [*specs, LineSpec(cash_code, credit_minor=total_debit)]
     if total_debit != total_credit:
-        currency = _currency()
+        currency = workspace_currency()
         difference = _("Debits %(debit)s ≠ credits %(credit)s.") % {
             "debit": from_minor(total_debit, currency),
             "credit": from_minor(total_credit, currency),

@@ -37,11 +37,11 @@ from core_banking.accounting.forms import (
     line_formset,
 )
 from core_banking.accounting.models import CorrectionRequest, CorrectionStatus, VoucherKind
-from core_banking.api_fields import workspace_currency
 from core_banking.ledger.models import JournalEntry
 from core_banking.money import from_minor
 from core_banking.staff.models import StaffProfile
 from core_banking.staff.roles import Capability
+from tenants.db import workspace_currency
 
 PAGE_SIZE = 50
 

@@ -17,12 +17,13 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core_banking.api_fields import IdempotencyKeyField, MoneyField, workspace_currency
+from core_banking.api_fields import IdempotencyKeyField, MoneyField
 from core_banking.cash import selectors, services
 from core_banking.cash.denominations import denominations_for
 from core_banking.cash.models import CashDayClose, CashHandover, HandoverStatus
 from core_banking.organisation.models import Branch
 from core_banking.staff.api_base import StaffApiView
+from tenants.db import workspace_business_date, workspace_currency
 
 
 class CashHolderSerializer(serializers.Serializer):
@@ -343,7 +344,7 @@ class DayCloseListView(_CashView):
             actor=request.user,
             branch=branch,
             user=user,
-            business_date=data.get("business_date") or services.business_date(),
+            business_date=data.get("business_date") or workspace_business_date(),
             counts=data["counts"],
             idempotency_key=data["idempotency_key"],
             note=data["note"],

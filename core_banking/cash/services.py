@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from babel.numbers import get_currency_precision
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -36,7 +36,7 @@ from core_banking.ledger.services import LineSpec, branch_cash_account_ensure, j
 from core_banking.organisation.models import Branch
 from core_banking.staff.models import StaffProfile
 from core_banking.staff.roles import Role
-from tenants.db import current_cooperative
+from tenants.db import workspace_business_date, workspace_currency, workspace_language
 
 SHORTAGE_ACCOUNT_CODE = "1450"  # cash shortages awaiting resolution (asset)
 SURPLUS_ACCOUNT_CODE = "2310"  # cash surpluses awaiting resolution (liability)
@@ -44,21 +44,6 @@ ACCOUNT_CODE_LENGTH = 20
 
 
 # --- Helpers -------------------------------------------------------------------------------------
-
-
-def _language() -> str:
-    tenant = getattr(connection, "tenant", None)
-    return str(getattr(tenant, "default_language", "") or "en")
-
-
-def currency() -> str:
-    tenant = getattr(connection, "tenant", None)
-    return str(getattr(tenant, "currency", "") or "XXX")
-
-
-def business_date() -> dt.date:
-    cooperative = current_cooperative()
-    return cooperative.business_date() if cooperative else timezone.localdate()
 
 
 def _person(actor: Any | None) -> StaffProfile:
@@ -89,7 +74,7 @@ def _require_key(key: str) -> None:
 
 
 def _require_not_future(day: dt.date, field: str, code: ErrorCode = ErrorCode.VALIDATION_ERROR) -> None:
-    today = business_date()
+    today = workspace_business_date()
     if day > today:
         raise BusinessRuleViolation(
             code,
@@ -112,7 +97,7 @@ def _forbidden(message: str) -> BusinessRuleViolation:
 
 def _handover_memo(handover: CashHandover) -> str:
     """Ledger memos are in the cooperative's language: the books read in one language."""
-    with translation.override(_language()):
+    with translation.override(workspace_language()):
         text = _("Cash handover %(giver)s to %(receiver)s") % {
             "giver": selectors.holder_label(handover.giver),
             "receiver": selectors.holder_label(handover.receiver),
@@ -121,7 +106,7 @@ def _handover_memo(handover: CashHandover) -> str:
 
 
 def _difference_memo(holder: CashHolder, *, shortage: bool) -> str:
-    with translation.override(_language()):
+    with translation.override(workspace_language()):
         label = selectors.holder_label(holder)
         if shortage:
             text = _("Cash shortage at day close: %(holder)s") % {"holder": label}
@@ -159,13 +144,14 @@ def cash_holder_ensure(*, actor: Any | None, branch: Branch, user: Any | None = 
     with transaction.atomic():
         if user is None:
             kind = HolderKind.VAULT
-            account = branch_cash_account_ensure(branch=branch, language=_language())
+            account = branch_cash_account_ensure(branch=branch, language=workspace_language())
         else:
             profile = access.profile_of(user) if getattr(user, "is_active", False) else None
             if profile is None or not access.may_hold_cash(profile, branch.pk):
                 raise _invalid_holder(f"{user} cannot hold cash at {branch}.")
             kind = _holder_kind(profile)
-            name = f"{name_in(CASH_NAMES, _language())} — {branch.name} — {selectors.person_label(user)}"
+            cash_name = name_in(CASH_NAMES, workspace_language())
+            name = f"{cash_name} — {branch.name} — {selectors.person_label(user)}"
             account, _created = Account.objects.get_or_create(
                 code=_till_account_code(branch, user.pk),
                 defaults={"name": name[:200], "kind": AccountKind.ASSET, "branch": branch},
@@ -261,7 +247,7 @@ def cash_handover_send(
     profile = _person(actor)
     _require_amount(amount_minor)
     _require_key(idempotency_key)
-    value_date = value_date or business_date()
+    value_date = value_date or workspace_business_date()
     _require_not_future(value_date, "value_date")
     giver_id = giver_user.pk if giver_user is not None else None
     receiver_id = receiver_user.pk if receiver_user is not None else None
@@ -475,13 +461,13 @@ def difference_account(code: str) -> Account:
     """The shortage (1450) or surplus (2310) account; made from the preset in a workspace older than it."""
     preset = next(preset for preset in CHART if preset.code == code)
     account, _created = Account.objects.get_or_create(
-        code=code, defaults={"name": name_in(preset.names, _language()), "kind": preset.kind}
+        code=code, defaults={"name": name_in(preset.names, workspace_language()), "kind": preset.kind}
     )
     return account
 
 
 def _counted(counts: Mapping[str, object]) -> CountTotal:
-    money = currency()
+    money = workspace_currency()
     try:
         return count_total(money, counts, exponent=get_currency_precision(money))
     except CountError as error:

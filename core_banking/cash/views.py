@@ -28,6 +28,7 @@ from core_banking.cash.models import CashDayClose, HolderKind
 from core_banking.members.forms import apply_violation
 from core_banking.organisation.models import Branch
 from core_banking.staff.models import StaffProfile
+from tenants.db import workspace_business_date, workspace_currency
 
 RECENT = 20
 
@@ -89,7 +90,7 @@ def cash_index(request: HttpRequest) -> HttpResponse:
         "recent": list(handovers[:RECENT]),
         "closes": list(selectors.day_closes_visible(visible_branch_ids=visible)[:RECENT]),
         "can_act": not profile.read_only,
-        "currency": services.currency(),
+        "currency": workspace_currency(),
         "reason_form": ReasonForm(),
     }
     return render(request, "cash/index.html", context)
@@ -121,7 +122,7 @@ def handover_send(request: HttpRequest) -> HttpResponse:
     form = HandoverForm(
         request.POST or None,
         initial={"idempotency_key": new_key(), "giver": givers[0][0] if givers else ""},
-        currency=services.currency(),
+        currency=workspace_currency(),
         givers=givers,
         receivers=_receivers(branch),
     )
@@ -151,7 +152,7 @@ def handover_send(request: HttpRequest) -> HttpResponse:
         "branch": branch,
         "branches": selectors.branches_visible(profile.visible_branch_ids()),
         "rows": selectors.holder_rows(visible_branch_ids=profile.visible_branch_ids(), branch_id=branch.pk),
-        "currency": services.currency(),
+        "currency": workspace_currency(),
     }
     return render(request, "cash/handover_form.html", context)
 
@@ -201,7 +202,7 @@ def handover_cancel(request: HttpRequest, handover_id: int) -> HttpResponse:
 
 
 def _close_date(raw: str | None) -> dt.date:
-    today = services.business_date()
+    today = workspace_business_date()
     if not raw:
         return today
     try:
@@ -218,7 +219,7 @@ def day_close(request: HttpRequest) -> HttpResponse:
     branch = _branch(profile, request.GET.get("branch"))
     holder_user = _user_or_vault(request.GET.get("holder") or str(profile.user_id))
     day = _close_date(request.GET.get("date"))
-    money = services.currency()
+    money = workspace_currency()
     denominations = denominations_for(money, exponent=get_currency_precision(money))
     form = DayCloseForm(
         request.POST or None, initial={"idempotency_key": new_key()}, denominations=denominations
@@ -276,7 +277,7 @@ def close_detail(request: HttpRequest, close_id: int) -> HttpResponse:
     )
     if close is None:
         raise Http404
-    money = services.currency()
+    money = workspace_currency()
     table = denominations_for(money, exponent=get_currency_precision(money))
     lines = [
         (

@@ -108,7 +108,8 @@ def _replay(existing: JournalEntry, content_hash: str) -> JournalEntry:
     return existing
 
 
-def _actor_id(actor: Any | None) -> int | None:
+def actor_id(actor: Any | None) -> int | None:
+    """The id recorded for who did something: a signed-in user's, None for the system."""
     return actor.pk if actor is not None and getattr(actor, "is_authenticated", False) else None
 
 
@@ -226,7 +227,7 @@ def posting_parameters(
             lines=lines,
         ),
         "reverses_id": reverses.pk if reverses else None,
-        "actor_id": _actor_id(actor),
+        "actor_id": actor_id(actor),
         "line_codes": [line.account_code for line in lines],
         "debits": [line.debit_minor for line in lines],
         "credits": [line.credit_minor for line in lines],
@@ -374,7 +375,7 @@ def journal_post_batch(*, postings: Sequence[PostingRequest], actor: Any | None 
         plan = _BatchPlan(postings=postings, hashes=hashes, closed_through=closed_through)
         plan.classify(cursor)
         if plan.fresh:
-            head = plan.write(cursor, head=head, posted_at=posted_at, actor_id=_actor_id(actor))
+            head = plan.write(cursor, head=head, posted_at=posted_at, actor_id=actor_id(actor))
             cursor.execute(
                 "UPDATE ledger_ledgerstate SET last_entry_hash = %s WHERE id = %s", [head, state_id]
             )

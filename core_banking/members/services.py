@@ -44,7 +44,7 @@ from core_banking.members.models import (
 )
 from core_banking.members.normalise import search_text_for
 from core_banking.organisation.models import Branch
-from tenants.db import current_cooperative, current_schema
+from tenants.db import current_cooperative, current_schema, workspace_business_date
 
 MESSAGE_LANGUAGES = ("bn", "vi", "th", "en")
 MEMBER_NUMBER_DIGITS = 6
@@ -61,11 +61,6 @@ def cooperative_country() -> str:
 def cooperative_language() -> str:
     cooperative = current_cooperative()
     return cooperative.default_language if cooperative else "en"
-
-
-def _business_date() -> dt.date:
-    cooperative = current_cooperative()
-    return cooperative.business_date() if cooperative else timezone.localdate()
 
 
 def workspace_storage_prefix() -> str:
@@ -350,7 +345,7 @@ def _plain_field_problems(data: MemberData) -> dict[str, list[str]]:
         problems["guardian_name"] = ["At most 200 characters."]
     if data.gender and data.gender not in Gender.values:
         problems["gender"] = [f"One of {', '.join(Gender.values)}."]
-    if data.join_date > _business_date():
+    if data.join_date > workspace_business_date():
         problems["join_date"] = ["The join date cannot be after today's business date."]
     if data.date_of_birth is not None and data.date_of_birth >= data.join_date:
         problems["date_of_birth"] = ["The date of birth must be before the join date."]

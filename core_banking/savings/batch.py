@@ -20,17 +20,15 @@ from psycopg.types.json import Jsonb
 from control_plane.errors import BusinessRuleViolation, ErrorCode
 from core_banking.ledger.db import server_cursor
 from core_banking.ledger.presets import cash_account_code
-from core_banking.ledger.services import BatchPosting, LineSpec, PostingRequest, journal_post_batch
+from core_banking.ledger.services import BatchPosting, LineSpec, PostingRequest, actor_id, journal_post_batch
 from core_banking.organisation.models import Branch
 from core_banking.savings.models import AccountStatus, Channel, TransactionKind
 from core_banking.savings.services import (
-    _actor_id,
-    _cooperative_language,
-    _currency,
     _Locked,
     _require_amount,
 )
 from notifications.models import MessageKind, OutboxStatus
+from tenants.db import workspace_currency, workspace_language
 
 
 @dataclass(frozen=True)
@@ -100,12 +98,12 @@ def savings_deposit_batch(
         posted = journal_post_batch(postings=_postings(deposits, locked), actor=actor)
         writer = _BatchWriter(deposits=deposits, posted=posted, locked=locked)
         writer.find_earlier(cursor)
-        writer.write(cursor, actor_id=_actor_id(actor), channel=channel)
+        writer.write(cursor, actor_id=actor_id(actor), channel=channel)
         return writer.answers()
 
 
 def _postings(deposits: Sequence[DepositRequest], locked: dict[int, _Locked]) -> list[PostingRequest]:
-    with translation.override(_cooperative_language()):
+    with translation.override(workspace_language()):
         label = str(TransactionKind.DEPOSIT.label)
     postings = []
     branches: dict[int, Branch] = {}  # one model instance per branch, not per deposit
@@ -187,7 +185,7 @@ class _BatchWriter:
                      actor_id)
                 )  # fmt: skip
                 self.written[deposit.idempotency_key] = BatchDeposit(transaction_id, entry_id, after, False)
-        currency = _currency()
+        currency = workspace_currency()
         with cursor.copy(f"COPY notifications_outboxmessage ({_OUTBOX_COLUMNS}) FROM STDIN") as copy:
             for deposit, _entry_id, after in new:
                 account = self.locked[deposit.account_id]

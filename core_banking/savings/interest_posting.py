@@ -70,7 +70,7 @@ from django.utils import timezone, translation
 from control_plane.audit.services import audit_record
 from control_plane.errors import BusinessRuleViolation, ErrorCode
 from core_banking.ledger.models import JournalEntry
-from core_banking.ledger.services import LineSpec, journal_post_result
+from core_banking.ledger.services import LineSpec, actor_id, journal_post_result
 from core_banking.savings import interest as engine
 from core_banking.savings.models import (
     AccountStatus,
@@ -85,13 +85,13 @@ from core_banking.savings.models import (
     TransactionKind,
 )
 from core_banking.savings.services import (
-    _cooperative_language,
     _lock_for_withdrawal,
     _Locked,
     _record,
     _take,
 )
 from notifications.models import MessageKind
+from tenants.db import workspace_language
 
 INTEREST_PAYABLE_CODE = "2200"
 PERIODIC_KINDS = (SavingsKind.COMPULSORY, SavingsKind.VOLUNTARY)
@@ -271,7 +271,7 @@ def _within(
 
 
 def _entry_memo(kind: InterestPostingKind, number: str, first_day: dt.date, last_day: dt.date) -> str:
-    with translation.override(_cooperative_language()):
+    with translation.override(workspace_language()):
         label = str(kind.label)
     return f"{label} {number} {first_day.isoformat()}–{last_day.isoformat()}"[:300]
 
@@ -350,10 +350,6 @@ def _book(
     return posting.entry, movement
 
 
-def _actor_id(actor: Any | None) -> int | None:
-    return actor.pk if actor is not None and getattr(actor, "is_authenticated", False) else None
-
-
 def _save_posting(
     *,
     account: SavingsAccount,
@@ -379,7 +375,7 @@ def _save_posting(
         entry=entry,
         savings_transaction=movement,
         created_at=timezone.now(),
-        created_by_id=_actor_id(actor),
+        created_by_id=actor_id(actor),
     )
     audit_record(
         actor=actor,

@@ -29,6 +29,7 @@ from core_banking.ledger.models import Account, JournalEntry
 from core_banking.ledger.presets import cash_account_code
 from core_banking.ledger.services import (
     LineSpec,
+    actor_id,
     journal_correct,
     journal_post_result,
     posted_entry,
@@ -50,6 +51,7 @@ from core_banking.savings.models import (
 )
 from notifications.models import MessageKind, OutboxStatus
 from notifications.services import outbox_enqueue
+from tenants.db import workspace_currency, workspace_language
 
 SAVINGS_CONTROL_PREFIX = "2100"
 INTEREST_EXPENSE_CODE = "5100"
@@ -57,20 +59,6 @@ INTEREST_EXPENSE_CODE = "5100"
 
 def savings_control_code(product_code: str) -> str:
     return f"{SAVINGS_CONTROL_PREFIX}-{product_code}"
-
-
-def _cooperative_language() -> str:
-    tenant = getattr(connection, "tenant", None)
-    return str(getattr(tenant, "default_language", "") or "en")
-
-
-def _currency() -> str:
-    tenant = getattr(connection, "tenant", None)
-    return str(getattr(tenant, "currency", "") or "XXX")
-
-
-def _actor_id(actor: Any | None) -> int | None:
-    return actor.pk if actor is not None and getattr(actor, "is_authenticated", False) else None
 
 
 def _require_amount(amount_minor: int) -> None:
@@ -293,7 +281,7 @@ def _lock_for_withdrawal(account_id: int) -> tuple[SavingsAccount, _Locked]:
 
 
 def _memo(kind: TransactionKind, number: str, memo: str) -> str:
-    label = _kind_label(_cooperative_language(), kind)
+    label = _kind_label(workspace_language(), kind)
     return f"{label} {number}{' — ' + memo if memo else ''}"[:300]
 
 
@@ -314,7 +302,7 @@ def _record(
     context = {
         "amount_minor": abs(signed_amount),
         "balance_minor": balance_after,
-        "currency": _currency(),
+        "currency": workspace_currency(),
         "account": locked.number,
         "value_date": value_date.isoformat(),
     }
@@ -330,7 +318,7 @@ def _record(
             "key": key,
             "channel": channel,
             "memo": memo,
-            "actor_id": _actor_id(actor),
+            "actor_id": actor_id(actor),
             "message_kind": message_kind.value,
             "member_id": locked.member_id,
             "phone": locked.phone,
@@ -352,7 +340,7 @@ def _record(
         channel=channel,
         memo=memo,
         created_at=created_at,
-        created_by_id=_actor_id(actor),
+        created_by_id=actor_id(actor),
     )
     movement._state.adding = False
     return movement
@@ -480,7 +468,7 @@ def _deposit_in_one_statement(
         "context": Jsonb(
             {
                 "amount_minor": amount_minor,
-                "currency": _currency(),
+                "currency": workspace_currency(),
                 "account": target.number,
                 "value_date": value_date.isoformat(),
             }
@@ -962,7 +950,7 @@ def savings_correct(
             channel=Channel.OFFICE,
             memo=reason.strip()[:300],
             created_at=timezone.now(),
-            created_by_id=_actor_id(actor),
+            created_by_id=actor_id(actor),
             corrects=original,
         )
         outbox_enqueue(
@@ -974,7 +962,7 @@ def savings_correct(
                 "original_minor": abs(original.amount_minor),
                 "amount_minor": corrected_amount_minor,
                 "balance_minor": balance_after,
-                "currency": _currency(),
+                "currency": workspace_currency(),
                 "value_date": value_date.isoformat(),
             },
         )

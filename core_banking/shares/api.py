@@ -21,7 +21,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from control_plane.errors import BusinessRuleViolation, ErrorCode
-from core_banking.api_fields import workspace_currency
 from core_banking.cash.services import cash_account_for_posting
 from core_banking.members.models import Member
 from core_banking.members.serializers import ErrorSerializer
@@ -40,7 +39,7 @@ from core_banking.shares.serializers import (
 )
 from core_banking.staff.api_base import StaffApiView
 from core_banking.staff.roles import Capability
-from tenants.db import current_cooperative
+from tenants.db import current_cooperative, workspace_currency
 
 ERRORS = {
     400: OpenApiResponse(

@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from babel.numbers import get_currency_precision
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone, translation
 
 from control_plane.audit.services import audit_record, diff
 from control_plane.errors import BusinessRuleViolation, ErrorCode
 from core_banking.ledger import presets
 from core_banking.ledger.presets import cash_account_code
-from core_banking.ledger.services import LineSpec, journal_post_result
+from core_banking.ledger.services import LineSpec, actor_id, journal_post_result
 from core_banking.members.models import Member, MemberStatus
 from core_banking.savings.models import AccountStatus, Channel, SavingsAccount, SavingsTransaction
 from core_banking.savings.models import TransactionKind as SavingsTransactionKind
@@ -39,6 +39,7 @@ from core_banking.shares.models import (
 )
 from notifications.models import MessageKind
 from notifications.services import outbox_enqueue
+from tenants.db import workspace_currency, workspace_language
 
 SHARE_CAPITAL_CODE = "3100"
 # A sensible first share value per currency, in whole units (changed in the share settings).
@@ -49,20 +50,6 @@ DEFAULT_NOMINAL_UNITS_OTHERWISE = 100
 EXIT_KEY_MAX_LENGTH = 80
 # Amounts are BIGINT in PostgreSQL; anything near that is a typing mistake, not a purchase.
 LARGEST_AMOUNT_MINOR = 2**62
-
-
-def _currency() -> str:
-    tenant = getattr(connection, "tenant", None)
-    return str(getattr(tenant, "currency", "") or "XXX")
-
-
-def _cooperative_language() -> str:
-    tenant = getattr(connection, "tenant", None)
-    return str(getattr(tenant, "default_language", "") or "en")
-
-
-def _actor_id(actor: Any | None) -> int | None:
-    return actor.pk if actor is not None and getattr(actor, "is_authenticated", False) else None
 
 
 def _key_reused(detail: str) -> BusinessRuleViolation:
@@ -109,7 +96,9 @@ def _settings_row(*, for_update: bool) -> ShareSettings:
     rows = list(ShareSettings.objects.raw(statement, [SETTINGS_ROW_ID]))
     if not rows:
         # Two first uses at once: one inserts, the other's insert does nothing; both then lock it.
-        ShareSettings.objects.bulk_create([share_settings_defaults(_currency())], ignore_conflicts=True)
+        ShareSettings.objects.bulk_create(
+            [share_settings_defaults(workspace_currency())], ignore_conflicts=True
+        )
         rows = list(ShareSettings.objects.raw(statement, [SETTINGS_ROW_ID]))
     return rows[0]
 
@@ -198,7 +187,7 @@ def _lock_share_account(member: Member, opened_on: dt.date | None) -> ShareAccou
 
 
 def _memo(label: Any, member: Member, memo: str) -> str:
-    with translation.override(_cooperative_language()):
+    with translation.override(workspace_language()):
         text = str(label)
     return f"{text} {member.number}{' — ' + memo if memo else ''}"[:300]
 
@@ -231,7 +220,7 @@ def _record(
         channel=channel,
         memo=memo,
         created_at=timezone.now(),
-        created_by_id=_actor_id(actor),
+        created_by_id=actor_id(actor),
     )
     outbox_enqueue(
         kind=message_kind,
@@ -242,7 +231,7 @@ def _record(
             "shares": abs(shares),
             "shares_held": account.shares,
             "balance_minor": account.balance_minor,
-            "currency": _currency(),
+            "currency": workspace_currency(),
             "member": member.number,
             "value_date": value_date.isoformat(),
         },
@@ -508,7 +497,7 @@ def member_exit(
                 f"Member {member.number} cannot exit yet.",
                 fields=blockers,
             )
-        with translation.override(_cooperative_language()):
+        with translation.override(workspace_language()):
             exit_memo = translation.gettext("Exit of member %(number)s") % {"number": member.number}
         withdrawal = None
         if share_account is not None and share_account.shares > 0:
@@ -539,7 +528,7 @@ def member_exit(
             share_amount_minor=-withdrawal.amount_minor if withdrawal else 0,
             savings_paid_out_minor=sum(-payout.amount_minor for payout in payouts),
             created_at=timezone.now(),
-            created_by_id=_actor_id(actor),
+            created_by_id=actor_id(actor),
         )
         audit_record(
             actor=actor,
