@@ -8,15 +8,16 @@ from typing import Any
 from django import forms
 from django.utils.dates import MONTHS
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from control_plane.errors import BusinessRuleViolation
 from core_banking.accounting import selectors
 from core_banking.accounting.models import VoucherKind
 from core_banking.accounting.services import typed_lines
-from core_banking.api_fields import workspace_currency
 from core_banking.ledger.models import AccountKind
 from core_banking.money import MoneyFormatError, to_minor
 from core_banking.organisation.models import Branch
+from tenants.db import workspace_currency
 
 
 class DateInput(forms.DateInput):
@@ -205,8 +206,8 @@ class SettingsForm(forms.Form):
 
 class LedgerForm(forms.Form):
     account = forms.ChoiceField(label=_("Account"))
-    start = forms.DateField(widget=DateInput, label=_("From"))
-    end = forms.DateField(widget=DateInput, label=_("To"))
+    start = forms.DateField(widget=DateInput, label=pgettext_lazy("period start", "From"))
+    end = forms.DateField(widget=DateInput, label=pgettext_lazy("period end", "To"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core_banking.cash.denominations import MAX_PIECES, Denomination
 from core_banking.members.normalise import fold_digits
@@ -55,8 +56,12 @@ class HandoverForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["giver"] = forms.ChoiceField(label=_("From"), choices=list(givers))
-        self.fields["receiver"] = forms.ChoiceField(label=_("To"), choices=list(receivers))
+        self.fields["giver"] = forms.ChoiceField(
+            label=pgettext_lazy("cash handover", "From"), choices=list(givers)
+        )
+        self.fields["receiver"] = forms.ChoiceField(
+            label=pgettext_lazy("cash handover", "To"), choices=list(receivers)
+        )
         self.fields["amount"] = AmountField(currency=currency, label=_("Amount"))
         self.order_fields(["giver", "receiver", "amount", "memo"])
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from core_banking.reporting import layouts, selectors
 from core_banking.reporting.access import BranchSet
@@ -39,8 +39,8 @@ class Parameter(enum.StrEnum):
 
 PARAMETER_LABELS: dict[Parameter, StrPromise] = {
     Parameter.AS_OF: gettext_lazy("As of"),
-    Parameter.START: gettext_lazy("From"),
-    Parameter.END: gettext_lazy("To"),
+    Parameter.START: pgettext_lazy("period start", "From"),
+    Parameter.END: pgettext_lazy("period end", "To"),
     Parameter.DAY: gettext_lazy("Day"),
     Parameter.ACCOUNT: gettext_lazy("Account"),
     Parameter.MEMBER: gettext_lazy("Member number"),

@@ -19,6 +19,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from control_plane.errors import BusinessRuleViolation, ErrorCode
 from core_banking.members.normalise import fold_digits
@@ -291,8 +292,8 @@ class RateForm(forms.Form):
 
 
 class StatementPeriodForm(forms.Form):
-    start = forms.DateField(widget=DateInput, required=False, label=_("From"))
-    end = forms.DateField(widget=DateInput, required=False, label=_("To"))
+    start = forms.DateField(widget=DateInput, required=False, label=pgettext_lazy("period start", "From"))
+    end = forms.DateField(widget=DateInput, required=False, label=pgettext_lazy("period end", "To"))
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

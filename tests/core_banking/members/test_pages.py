@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
+from django.utils.html import escape
 from django_tenants.utils import tenant_context
 
 from control_plane.identity.models import User
@@ -160,7 +162,9 @@ def test_groups_pages(alpha: Workspace) -> None:
     unknown_leader = client.post(
         "/members/groups/new/", data | {"code": "G-11", "leader_number": "BR1-999999"}
     )
-    assert unknown_leader.status_code == 200 and "No member of the group" in unknown_leader.content.decode()
+    with translation.override("bn"):
+        refusal = escape(translation.gettext("No member of the group's branch has this number."))
+    assert unknown_leader.status_code == 200 and refusal in unknown_leader.content.decode()
     with tenant_context(alpha.cooperative()):
         group = MemberGroup.objects.get(code="G-10")
         assert group.leader == leader and group.field_officer_id == officer_id

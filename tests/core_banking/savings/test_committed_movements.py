@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.utils import translation
 from django_tenants.utils import tenant_context
 
 from control_plane.errors import BusinessRuleViolation, ErrorCode
@@ -70,6 +71,11 @@ def _new_account(books: Cooperative, number: str) -> int:
     return account_id
 
 
+def _in_bangla(text: str) -> str:
+    with translation.override("bn"):
+        return translation.gettext(text)
+
+
 def _deposit(account_id: int, amount: int, key: str) -> SavingsTransaction:
     return savings_deposit(account_id=account_id, amount_minor=amount, value_date=DAY, idempotency_key=key)
 
@@ -99,7 +105,7 @@ def test_a_teller_deposit_writes_everything_in_one_statement(books: Cooperative)
         entry = JournalEntry.objects.get(pk=movement.entry_id)
         lines = [(line.account.code, line.debit_minor, line.credit_minor) for line in entry.lines.all()]
         assert lines == [(f"1100-{account.branch.code}", 1_250_00, 0), ("2100-VOL", 0, 1_250_00)]
-        assert entry.memo == f"Deposit {account.number}"
+        assert entry.memo == f"{_in_bangla('Deposit')} {account.number}"  # the cooperative's language
         # The content hash is the ledger's own, so a replay through any path is recognised.
         assert entry.payload_hash == payload_hash(
             value_date=DAY,
