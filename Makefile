@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 SERVICES := $(PY) -m control_plane.devservices exec --
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint typecheck migrations-check messages chromium bench bench-provisioning bench-books install clean-data
+.PHONY: run test lint typecheck migrations-check messages chromium bench bench-provisioning bench-books bench-members install clean-data
 
 install: $(INSTALLED)
 
@@ -52,13 +52,16 @@ chromium:
 test: $(INSTALLED) messages chromium lint migrations-check
 	$(SERVICES) $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
-bench: bench-provisioning bench-books
+bench: bench-provisioning bench-books bench-members
 
 bench-provisioning: $(INSTALLED)
 	$(SERVICES) $(PY) -m bench.provisioning
 
 bench-books: $(INSTALLED)
 	$(SERVICES) $(PY) -m bench.books
+
+bench-members: $(INSTALLED)
+	$(SERVICES) $(PY) -m bench.members
 
 clean-data:
 	rm -rf .data

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import Case, F, FloatField, Func, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from control_plane.audit.models import AuditEvent
 from core_banking.members.identity import phone_guess
@@ -16,6 +16,8 @@ from core_banking.staff.models import StaffProfile
 from core_banking.staff.roles import Capability, Role
 
 SEARCH_LIMIT = 20
+# Words shorter than this have no trigram of their own: they are matched at the start of a word.
+MIN_SUBSTRING = 3
 _NUMBER = re.compile(r"^([A-Z][A-Z0-9]*)-0*([0-9]{1,9})$")
 _ID_LIKE = re.compile(r"^(?=.*[0-9])[A-Z0-9]{5,30}$")
 _PHONE_LIKE = re.compile(r"^\+?[0-9 ()\-.]{6,24}$")
@@ -84,14 +86,48 @@ def _exact_conditions(query: str, region: str) -> Q | None:
     return combined
 
 
+def _word_condition(word: str) -> Q:
+    """Where one typed word must occur in the search text, in a form the trigram index can answer.
+
+    A word of three characters or more may occur anywhere (a substring). A shorter one has no
+    trigram of its own, so a substring match would read every member; it must begin a word
+    instead (the text's first word, or one after a space), which the index's word-start trigrams
+    answer: "สม" finds สมชาย and สมศรี, "md" finds "md karim mia".
+    """
+    if len(word) >= MIN_SUBSTRING:
+        return Q(search_text__contains=word)
+    return Q(search_text__startswith=word) | Q(search_text__contains=f" {word}")
+
+
+def _rank(normalised: str) -> Case:
+    """How well a member's search text matches what was typed: 0 best. Plain LIKE tests, cheap per row.
+
+    The search text begins with the name, so: the name begins with the words typed, whole (0) or the
+    last one cut short (1); the words typed, whole, further on (2) or starting a word (3); the words
+    only apart or inside other words (4).
+    """
+    return Case(
+        When(Q(search_text=normalised) | Q(search_text__startswith=f"{normalised} "), then=Value(0)),
+        When(search_text__startswith=normalised, then=Value(1)),
+        When(
+            Q(search_text__contains=f" {normalised} ") | Q(search_text__endswith=f" {normalised}"),
+            then=Value(2),
+        ),
+        When(search_text__contains=f" {normalised}", then=Value(3)),
+        default=Value(4),
+        output_field=IntegerField(),
+    )
+
+
 def member_search(
     query: str, *, visible_branch_ids: Sequence[int] | None, limit: int = SEARCH_LIMIT, region: str = ""
 ) -> list[Member]:
     """Members by name, member number, phone or national ID, best matches first.
 
     Exact numbers come first. Then every word typed must occur in the member's normalised search
-    text (a substring match, served by the trigram index); names that start with what was typed
-    rank above the rest, then by trigram word similarity.
+    text (served by the trigram index; see ``_word_condition``), ranked by ``_rank`` and then by
+    member number. The rank is a few LIKE tests rather than a similarity function: a common name
+    ("nguyen") matches a tenth of the members, and every match is ranked before the limit applies.
     """
     from core_banking.members.services import cooperative_country
 
@@ -105,20 +141,10 @@ def member_search(
     normalised = search_normalise(query)
     if len(found) >= limit or len(normalised) < 2:
         return found
-    words = normalised.split()
-    fuzzy = members.filter(*[Q(search_text__contains=word) for word in words])
+    fuzzy = members.filter(*[_word_condition(word) for word in normalised.split()])
     if found:
         fuzzy = fuzzy.exclude(pk__in=[member.pk for member in found])
-    fuzzy = fuzzy.annotate(
-        starts=Case(
-            When(search_text__startswith=normalised, then=Value(0)),
-            default=Value(1),
-            output_field=IntegerField(),
-        ),
-        likeness=Func(
-            Value(normalised), F("search_text"), function="word_similarity", output_field=FloatField()
-        ),
-    ).order_by("starts", "-likeness", "number")
+    fuzzy = fuzzy.annotate(rank=_rank(normalised)).order_by("rank", "number")
     return found + list(fuzzy[: limit - len(found)])
 
 

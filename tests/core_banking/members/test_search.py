@@ -57,6 +57,17 @@ def test_vietnamese_with_and_without_diacritics(people: dict[str, Member]) -> No
     assert search("anh") == ["Nguyễn Thị Ánh"]
 
 
+def test_two_letters_match_where_a_word_begins(people: dict[str, Member]) -> None:
+    # Too short for the trigram index to look inside words: the whole word ranks first.
+    assert search("an") == ["Nguyễn Văn An", "Nguyễn Thị Ánh"]
+    assert search("ar") == []  # inside "karim" only
+
+
+def test_names_that_begin_with_the_words_rank_first(people: dict[str, Member]) -> None:
+    new_member(full_name="Ánh Dương")  # admitted last, so the highest member number
+    assert search("anh") == ["Ánh Dương", "Nguyễn Thị Ánh"]
+
+
 def test_latin_names_ignore_punctuation_and_case(people: dict[str, Member]) -> None:
     assert search("karim") == ["Md. Karim Mia"]
     assert search("MD KARIM") == ["Md. Karim Mia"]
