@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import nullcontext
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -116,6 +117,32 @@ def test_postgresql_refuses_an_unbalanced_entry_written_with_raw_sql(books: Bran
             [entry_id, cash.pk, entry_id, savings.pk],
         )
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # what COMMIT would do
+
+
+@pytest.mark.parametrize(("credit", "refused"), [(100, False), (90, True)])
+def test_the_checks_hold_for_rows_written_into_the_workspace_from_another_search_path(
+    books: Branch, credit: int, refused: bool
+) -> None:
+    """The checks read the table's own schema when the writer's search_path points elsewhere."""
+    schema = connection.schema_name  # type: ignore[attr-defined]
+    cash, savings = Account.objects.get(code="1010"), Account.objects.get(code="2010")
+    expectation = pytest.raises(IntegrityError, match="does not balance") if refused else nullcontext()
+    with expectation, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL search_path TO public")  # undone with the savepoint
+        cursor.execute(
+            f'INSERT INTO "{schema}".ledger_journalentry (value_date, branch_id, memo, idempotency_key, '
+            "payload_hash, previous_hash, entry_hash, posted_at) "
+            "VALUES (%s, %s, '', 'elsewhere', 'x', 'x', 'x', now()) RETURNING id",
+            [DAY, books.pk],
+        )
+        entry_id = cursor.fetchone()[0]
+        cursor.execute(
+            f'INSERT INTO "{schema}".ledger_journalline (entry_id, account_id, debit_minor, credit_minor) '
+            "VALUES (%s, %s, 100, 0), (%s, %s, 0, %s)",
+            [entry_id, cash.pk, entry_id, savings.pk, credit],
+        )
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        transaction.set_rollback(True)
 
 
 def test_postgresql_refuses_an_entry_without_lines(books: Branch) -> None:
