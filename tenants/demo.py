@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django_tenants.utils import tenant_context
 
+from core_banking.accounting.demo import accounting_demo_load
 from core_banking.members.demo import members_demo_load
 from core_banking.organisation.models import Branch
 from core_banking.organisation.services import branch_create
@@ -89,7 +90,12 @@ DEMO_COOPERATIVES: tuple[DemoCooperative, ...] = (
 )
 
 DemoExtension = Callable[[Cooperative, DemoCooperative], None]
-DEMO_EXTENSIONS: list[DemoExtension] = [members_demo_load, savings_demo_load, shares_demo_load]
+DEMO_EXTENSIONS: list[DemoExtension] = [
+    members_demo_load,
+    savings_demo_load,
+    shares_demo_load,
+    accounting_demo_load,
+]
 
 
 def _load_organisation_and_staff(cooperative: Cooperative, demo: DemoCooperative) -> None:
