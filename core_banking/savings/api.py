@@ -20,9 +20,12 @@ from rest_framework.response import Response
 from core_banking.api_fields import IdempotencyKeyField, MoneyField
 from core_banking.cash.services import cash_account_for_posting
 from core_banking.members.models import Member
-from core_banking.savings import selectors, services
+from core_banking.savings import interest_posting, selectors, services
 from core_banking.savings.models import (
+    DayCount,
     InterestMethod,
+    InterestPeriod,
+    RoundingMode,
     SavingsAccount,
     SavingsKind,
     SavingsProduct,
@@ -39,6 +42,11 @@ class RateSerializer(serializers.Serializer):
 
 class ProductSerializer(serializers.ModelSerializer):
     minimum_balance = MoneyField(source="minimum_balance_minor", positive=False)
+    maximum_withdrawal = MoneyField(source="maximum_withdrawal_minor", allow_null=True, read_only=True)
+    minimum_balance_for_interest = MoneyField(
+        source="minimum_balance_for_interest_minor", positive=False, read_only=True
+    )
+    installment = MoneyField(source="installment_minor", allow_null=True, read_only=True)
     control_account = serializers.CharField(source="control_account.code", read_only=True)
     rates = RateSerializer(many=True, read_only=True)
 
@@ -46,8 +54,9 @@ class ProductSerializer(serializers.ModelSerializer):
         model = SavingsProduct
         fields = [
             "id", "code", "name", "kind", "control_account", "minimum_balance", "withdrawals_allowed",
-            "withdrawals_per_month", "interest_method", "day_count", "accrual_period", "posting_period",
-            "rounding", "term_months", "is_active", "rates",
+            "maximum_withdrawal", "withdrawals_per_month", "interest_method", "day_count", "accrual_period",
+            "posting_period", "rounding", "minimum_balance_for_interest", "term_months", "installment",
+            "premature_rate_reduction", "is_active", "rates",
         ]  # fmt: skip
 
 
@@ -64,6 +73,48 @@ class ProductCreateSerializer(serializers.Serializer):
         choices=InterestMethod.choices, default=InterestMethod.DAILY_BALANCE
     )
     term_months = serializers.IntegerField(min_value=1, max_value=600, required=False, allow_null=True)
+
+
+class ProductUpdateSerializer(serializers.Serializer):
+    """A product's changeable settings; what is not sent stays. The code and kind never change."""
+
+    name = serializers.CharField(max_length=120, required=False)
+    minimum_balance = MoneyField(positive=False, required=False)
+    withdrawals_allowed = serializers.BooleanField(required=False)
+    maximum_withdrawal = MoneyField(required=False, allow_null=True, help_text="null: no limit.")
+    withdrawals_per_month = serializers.IntegerField(
+        min_value=1, required=False, allow_null=True, help_text="null: no limit."
+    )
+    interest_method = serializers.ChoiceField(choices=InterestMethod.choices, required=False)
+    day_count = serializers.ChoiceField(choices=DayCount.choices, required=False)
+    accrual_period = serializers.ChoiceField(choices=InterestPeriod.choices, required=False)
+    posting_period = serializers.ChoiceField(choices=InterestPeriod.choices, required=False)
+    rounding = serializers.ChoiceField(choices=RoundingMode.choices, required=False)
+    minimum_balance_for_interest = MoneyField(positive=False, required=False)
+    term_months = serializers.IntegerField(min_value=1, max_value=600, required=False, allow_null=True)
+    installment = MoneyField(required=False, allow_null=True)
+    premature_rate_reduction = serializers.DecimalField(
+        max_digits=7, decimal_places=4, min_value=0, required=False
+    )
+    is_active = serializers.BooleanField(required=False, help_text="false: closed to new accounts.")
+
+    FIXED = ("code", "kind", "control_account")
+    # API names to the service's (model) names.
+    RENAMED = {
+        "minimum_balance": "minimum_balance_minor",
+        "maximum_withdrawal": "maximum_withdrawal_minor",
+        "minimum_balance_for_interest": "minimum_balance_for_interest_minor",
+        "installment": "installment_minor",
+    }
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        fixed = [name for name in self.FIXED if name in self.initial_data]
+        if fixed:
+            raise serializers.ValidationError({name: ["Cannot be changed."] for name in fixed})
+        return attrs
+
+    def service_changes(self) -> dict[str, Any]:
+        return {self.RENAMED.get(name, name): value for name, value in self.validated_data.items()}
 
 
 class AccountSerializer(serializers.ModelSerializer):
@@ -181,6 +232,40 @@ class ProductListView(StaffApiView):
             **data,
         )
         return Response(ProductSerializer(product).data, status=status.HTTP_201_CREATED)
+
+
+class ProductDetailView(StaffApiView):
+    @extend_schema(operation_id="savings_products_retrieve", responses=ProductSerializer)
+    def get(self, request: Request, product_id: int) -> Response:
+        return Response(ProductSerializer(_product(product_id)).data)
+
+    @extend_schema(
+        operation_id="savings_products_update",
+        request=ProductUpdateSerializer,
+        responses=ProductSerializer,
+        summary="Change a product's settings (not its code, kind or control account)",
+        description="Fields not sent stay as they are. New interest settings apply from the interest "
+        "job's next run, to the accounts already open too; the change is audited.",
+    )
+    def patch(self, request: Request, product_id: int) -> Response:
+        self.require(Capability.MANAGE_ORGANISATION)
+        product = _product(product_id)
+        given = ProductUpdateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        services.savings_product_update(actor=request.user, product_id=product.pk, **given.service_changes())
+        return Response(ProductSerializer(_product(product_id)).data)
+
+
+def _product(product_id: int) -> SavingsProduct:
+    product = (
+        SavingsProduct.objects.select_related("control_account")
+        .prefetch_related("rates")
+        .filter(pk=product_id)
+        .first()
+    )
+    if product is None:
+        raise Http404
+    return product
 
 
 class ProductRatesView(StaffApiView):
@@ -374,6 +459,56 @@ class LienReleaseView(AccountView):
             raise Http404
         self.require_branch(lien.account.branch_id)
         return Response(LienResultSerializer(services.lien_release(actor=request.user, lien_id=lien.pk)).data)
+
+
+class CloseEarlySerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200)
+    idempotency_key = IdempotencyKeyField()
+    value_date = serializers.DateField(required=False, help_text="Default: the cooperative's business date.")
+
+
+class CloseEarlyResultSerializer(serializers.Serializer):
+    account = serializers.IntegerField(source="account_id")
+    closed_on = serializers.DateField(source="posting.period_end")
+    principal = MoneyField(source="principal_minor", positive=False)
+    interest = MoneyField(source="interest_minor", positive=False)
+    penalty = MoneyField(
+        source="penalty_minor",
+        positive=False,
+        help_text="Interest the contract rate would have paid for the same months, less what was paid.",
+    )
+    paid_out = MoneyField(source="paid_out_minor", positive=False)
+    interest_transaction = TransactionSerializer(allow_null=True)
+    payout_transaction = TransactionSerializer(allow_null=True)
+
+
+class CloseEarlyView(AccountView):
+    """Close a fixed or recurring deposit before maturity; the cash leaves the caller's till."""
+
+    @extend_schema(
+        operation_id="savings_deposit_close_early",
+        request=CloseEarlySerializer,
+        responses=CloseEarlyResultSerializer,
+        summary="Close a fixed or recurring deposit before maturity and pay it out in cash",
+        description="Interest for the completed months at the reduced rate is credited, then the whole "
+        "balance is paid out from the caller's till (the branch's cash when they hold none there) and "
+        "the account closes. The same idempotency key again answers with the first closure.",
+    )
+    def post(self, request: Request, account_id: int) -> Response:
+        self.require(Capability.POST_TRANSACTIONS)
+        account = self.account(account_id)
+        given = CloseEarlySerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        closure = interest_posting.savings_deposit_close_early(
+            account_id=account.pk,
+            on=data.get("value_date") or _business_date(),
+            idempotency_key=data["idempotency_key"],
+            actor=request.user,
+            reason=data["reason"],
+            counter_account_code=cash_account_for_posting(actor=request.user, branch=account.branch),
+        )
+        return Response(CloseEarlyResultSerializer(closure).data, status=status.HTTP_201_CREATED)
 
 
 class CorrectionSerializer(serializers.Serializer):

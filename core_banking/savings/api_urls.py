@@ -6,6 +6,7 @@ from core_banking.savings import api
 
 urlpatterns = [
     path("savings/products/", api.ProductListView.as_view(), name="api_savings_products"),
+    path("savings/products/<int:product_id>/", api.ProductDetailView.as_view(), name="api_savings_product"),
     path(
         "savings/products/<int:product_id>/rates/", api.ProductRatesView.as_view(), name="api_savings_rates"
     ),
@@ -23,6 +24,11 @@ urlpatterns = [
         "savings/accounts/<int:account_id>/withdrawals/",
         api.WithdrawalView.as_view(),
         name="api_savings_withdraw",
+    ),
+    path(
+        "savings/accounts/<int:account_id>/close-early/",
+        api.CloseEarlyView.as_view(),
+        name="api_savings_close_early",
     ),
     path("savings/accounts/<int:account_id>/liens/", api.LienView.as_view(), name="api_savings_lien"),
     path(

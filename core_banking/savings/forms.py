@@ -176,6 +176,12 @@ class MovementForm(IdempotentForm):
     memo = forms.CharField(max_length=200, required=False, label=_("Note"))
 
 
+class CloseEarlyForm(IdempotentForm):
+    reason = forms.CharField(
+        max_length=200, label=_("Reason"), help_text=_("Why the member closes the deposit before maturity.")
+    )
+
+
 class TransferForm(IdempotentForm):
     to_account = forms.ModelChoiceField(
         queryset=SavingsAccount.objects.none(), label=_("To account"), empty_label=None
@@ -282,6 +288,57 @@ class ProductForm(MoneyForm):
             "installment_minor": data.get("installment"),
             "premature_rate_reduction": data.get("premature_rate_reduction") or Decimal(0),
         }
+
+
+class ProductEditForm(ProductForm):
+    """A product's changeable settings: not its code or kind, and rates go through the rate schedule."""
+
+    is_active = forms.BooleanField(
+        required=False,
+        label=_("Open to new accounts"),
+        help_text=_("Accounts already open go on either way."),
+    )
+    _TERM_FIELDS = ("term_months", "installment", "premature_rate_reduction")
+
+    def __init__(self, *args: Any, product: SavingsProduct, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", product_form_initial(product))
+        super().__init__(*args, **kwargs)
+        for name in ("code", "kind", "annual_rate", "rate_effective_from"):
+            del self.fields[name]
+        if product.kind not in (SavingsKind.RECURRING, SavingsKind.FIXED):
+            for name in self._TERM_FIELDS:
+                del self.fields[name]
+
+    def service_settings(self) -> dict[str, Any]:
+        settings = super().service_settings()
+        kept = {
+            name: value
+            for name, value in settings.items()
+            if name not in ("term_months", "installment_minor", "premature_rate_reduction")
+            or "term_months" in self.fields
+        }
+        return {"name": self.cleaned_data["name"], **kept, "is_active": bool(self.cleaned_data["is_active"])}
+
+
+def product_form_initial(product: SavingsProduct) -> dict[str, Any]:
+    """A product's settings as the product form shows them (amounts in minor units)."""
+    return {
+        "name": product.name,
+        "minimum_balance": product.minimum_balance_minor,
+        "withdrawals_allowed": product.withdrawals_allowed,
+        "maximum_withdrawal": product.maximum_withdrawal_minor,
+        "withdrawals_per_month": product.withdrawals_per_month,
+        "interest_method": product.interest_method,
+        "day_count": product.day_count,
+        "accrual_period": product.accrual_period,
+        "posting_period": product.posting_period,
+        "rounding": product.rounding,
+        "minimum_balance_for_interest": product.minimum_balance_for_interest_minor,
+        "term_months": product.term_months,
+        "installment": product.installment_minor,
+        "premature_rate_reduction": product.premature_rate_reduction,
+        "is_active": product.is_active,
+    }
 
 
 class RateForm(forms.Form):

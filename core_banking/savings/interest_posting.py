@@ -26,7 +26,8 @@ What earns how
   the product's day count and rounding: what the member actually kept in the account.
 * Premature closure pays the completed months only (``months_completed``) at the contract rate
   reduced by the product's ``premature_rate_reduction``, with the same two rules, then pays the whole
-  balance out in cash at the account's branch and closes the account.
+  balance out in cash (the paying staff member's till, or the branch's cash) and closes the account.
+  :func:`savings_deposit_close_early_preview` computes the same figures without writing.
 
 Accrual
 -------
@@ -87,6 +88,7 @@ from core_banking.savings.models import (
 from core_banking.savings.services import (
     _lock_for_withdrawal,
     _Locked,
+    _not_found,
     _record,
     _take,
 )
@@ -184,14 +186,35 @@ class DailyRun:
 
 @dataclass(frozen=True)
 class DepositClosure:
-    """A deposit closed before maturity: the interest credited and the cash paid out."""
+    """A deposit closed before maturity: the interest credited and the cash paid out.
+
+    ``principal_minor`` is the balance before the interest; ``penalty_minor`` the interest the
+    contract rate would have paid for the same months, less what the reduced rate paid.
+    """
 
     account_id: int
+    principal_minor: int
     interest_minor: int
+    penalty_minor: int
     paid_out_minor: int
     interest_transaction: SavingsTransaction | None
     payout_transaction: SavingsTransaction | None
     posting: InterestPosting
+
+
+@dataclass(frozen=True)
+class DepositClosurePreview:
+    """What closing a deposit before maturity on ``on`` would credit and pay out; nothing is written."""
+
+    account_id: int
+    on: dt.date
+    principal_minor: int
+    interest_minor: int
+    penalty_minor: int
+    paid_out_minor: int
+    months_completed: int
+    contract_rate: Decimal
+    applied_rate: Decimal
 
 
 @dataclass(frozen=True)
@@ -695,12 +718,15 @@ class _Contract:
     premature: bool
 
 
-def _contract(account: SavingsAccount, closed_on: dt.date | None) -> _Contract:
+def _contract(
+    account: SavingsAccount, closed_on: dt.date | None, *, penalty_waived: bool = False
+) -> _Contract:
     product = account.product
     assert account.maturity_date is not None
     term = engine.months_completed(opened_on=account.opened_on, closed_on=account.maturity_date)
     contract_rate = _contract_rate(account)
-    penalty = engine.PrematurePenalty.reduced_by(product.premature_rate_reduction)
+    reduction = Decimal(0) if penalty_waived else product.premature_rate_reduction
+    penalty = engine.PrematurePenalty.reduced_by(reduction)
     if closed_on is None:
         completed, rate = term, contract_rate
     else:
@@ -719,10 +745,18 @@ def _contract(account: SavingsAccount, closed_on: dt.date | None) -> _Contract:
 
 
 def _deposit_computation(
-    account: SavingsAccount, principal: int, exponent: int, *, closed_on: dt.date | None
+    account: SavingsAccount,
+    principal: int,
+    exponent: int,
+    *,
+    closed_on: dt.date | None,
+    penalty_waived: bool = False,
 ) -> _Computed:
-    """A deposit's interest at maturity (``closed_on`` None) or on premature closure at ``closed_on``."""
-    contract = _contract(account, closed_on)
+    """A deposit's interest at maturity (``closed_on`` None) or on premature closure at ``closed_on``.
+
+    ``penalty_waived`` computes a premature closure at the contract rate: what the penalty costs.
+    """
+    contract = _contract(account, closed_on, penalty_waived=penalty_waived)
     if account.product.kind == SavingsKind.FIXED:
         return _fixed_deposit_computation(account, principal, contract)
     return _recurring_deposit_computation(account, contract, exponent)
@@ -860,14 +894,54 @@ def savings_maturity_process(*, on: dt.date, actor: Any | None = None) -> Intere
     )
 
 
+def _closure_figures(
+    account: SavingsAccount, principal: int, on: dt.date, exponent: int
+) -> tuple[_Computed, DepositClosurePreview]:
+    """The premature closure's interest computation and its figures; reads only."""
+    computed = _deposit_computation(account, principal, exponent, closed_on=on)
+    at_contract_rate = _deposit_computation(account, principal, exponent, closed_on=on, penalty_waived=True)
+    contract = _contract(account, on)
+    return computed, DepositClosurePreview(
+        account_id=account.pk,
+        on=on,
+        principal_minor=principal,
+        interest_minor=computed.interest,
+        penalty_minor=max(at_contract_rate.interest - computed.interest, 0),
+        paid_out_minor=principal + computed.interest,
+        months_completed=contract.completed,
+        contract_rate=contract.contract_rate,
+        applied_rate=contract.rate,
+    )
+
+
+def savings_deposit_close_early_preview(*, account_id: int, on: dt.date) -> DepositClosurePreview:
+    """What :func:`savings_deposit_close_early` would credit and pay out on ``on``, without writing.
+
+    Refused as the closure itself would be (not a term deposit, not active, not before maturity).
+    """
+    account = SavingsAccount.objects.select_related("product").filter(pk=account_id).first()
+    if account is None:
+        raise _not_found(account_id)
+    _check_early_closure(account, on)
+    _computed, preview = _closure_figures(account, account.balance_minor, on, _currency_exponent())
+    return preview
+
+
 def savings_deposit_close_early(
-    *, account_id: int, on: dt.date, idempotency_key: str, actor: Any | None = None
+    *,
+    account_id: int,
+    on: dt.date,
+    idempotency_key: str,
+    actor: Any | None = None,
+    reason: str = "",
+    counter_account_code: str = "",
 ) -> DepositClosure:
-    """Close a fixed or recurring deposit before maturity and pay it out in cash at its branch.
+    """Close a fixed or recurring deposit before maturity and pay it out in cash.
 
     Interest for the completed months at the reduced rate is credited (``{key}:interest``), the
     whole balance is paid out (``{key}:payout``), and the account is closed, in one transaction.
-    The same key again returns the first closure.
+    The cash leaves ``counter_account_code`` (the till of whoever pays it out) or, without one,
+    the cash of the account's branch. The same key again returns the first closure.
     """
     if not idempotency_key or len(idempotency_key) > 100:
         raise BusinessRuleViolation(
@@ -875,6 +949,7 @@ def savings_deposit_close_early(
             "A closure needs an idempotency key of 1-100 characters.",
             fields={"idempotency_key": ["1-100 characters."]},
         )
+    reason = reason.strip()
     with transaction.atomic():
         account, locked = _lock_for_withdrawal(account_id)
         earlier = InterestPosting.objects.filter(
@@ -882,13 +957,18 @@ def savings_deposit_close_early(
         ).first()
         if earlier is not None:
             return _closure_replayed(earlier, idempotency_key, on)
-        _check_early_closure(account, locked, on)
-        computed = _deposit_computation(account, locked.balance_minor, _currency_exponent(), closed_on=on)
+        _check_early_closure(account, on)
+        computed, figures = _closure_figures(account, locked.balance_minor, on, _currency_exponent())
         computed = _Computed(
             computed.interest,
             computed.calculation,
             computed.period_start,
-            {**computed.breakdown, "idempotency_key": idempotency_key},
+            {
+                **computed.breakdown,
+                "idempotency_key": idempotency_key,
+                "principal_minor": figures.principal_minor,
+                "penalty_minor": figures.penalty_minor,
+            },
         )
         entry, interest_movement = _book(
             account=account,
@@ -915,6 +995,7 @@ def savings_deposit_close_early(
         balance = locked.balance_minor + computed.interest
         payout = None
         if balance > 0:
+            label = str(InterestPostingKind.EARLY_CLOSURE.label)
             payout = _take(
                 account_id=account_id,
                 amount_minor=balance,
@@ -922,10 +1003,10 @@ def savings_deposit_close_early(
                 idempotency_key=f"{idempotency_key}:payout",
                 actor=actor,
                 channel=Channel.OFFICE,
-                memo=str(InterestPostingKind.EARLY_CLOSURE.label),
+                memo=f"{label} — {reason}"[:300] if reason else label,
                 kind=TransactionKind.WITHDRAWAL,
                 message_kind=MessageKind.SAVINGS_WITHDRAWAL,
-                counter_account_code="",
+                counter_account_code=counter_account_code,
                 check_rules=False,
             )
         SavingsAccount.objects.filter(pk=account_id).update(
@@ -937,13 +1018,18 @@ def savings_deposit_close_early(
             target=account,
             changes={
                 "closed_on": on.isoformat(),
+                "principal_minor": figures.principal_minor,
                 "interest_minor": computed.interest,
+                "penalty_minor": figures.penalty_minor,
                 "paid_out_minor": balance,
+                **({"reason": reason} if reason else {}),
             },
         )
         return DepositClosure(
             account_id=account_id,
+            principal_minor=figures.principal_minor,
             interest_minor=computed.interest,
+            penalty_minor=figures.penalty_minor,
             paid_out_minor=balance,
             interest_transaction=interest_movement,
             payout_transaction=payout,
@@ -951,18 +1037,18 @@ def savings_deposit_close_early(
         )
 
 
-def _check_early_closure(account: SavingsAccount, locked: _Locked, on: dt.date) -> None:
+def _check_early_closure(account: SavingsAccount, on: dt.date) -> None:
     if account.product.kind not in TERM_KINDS or account.maturity_date is None:
         raise BusinessRuleViolation(
             ErrorCode.VALIDATION_ERROR,
             "Only fixed and recurring deposits are closed before maturity.",
-            fields={"account": [f"{locked.number} is {account.product.get_kind_display()}."]},
+            fields={"account": [f"{account.number} is {account.product.get_kind_display()}."]},
         )
-    if locked.status != AccountStatus.ACTIVE:
+    if account.status != AccountStatus.ACTIVE:
         raise BusinessRuleViolation(
             ErrorCode.SAVINGS_ACCOUNT_NOT_ACTIVE,
-            f"Account {locked.number} is {locked.status}.",
-            fields={"account": [f"Status: {locked.status}."]},
+            f"Account {account.number} is {account.status}.",
+            fields={"account": [f"Status: {account.status}."]},
         )
     if not account.opened_on <= on < account.maturity_date:
         raise BusinessRuleViolation(
@@ -983,10 +1069,13 @@ def _closure_replayed(earlier: InterestPosting, idempotency_key: str, on: dt.dat
             fields={"account": ["Closed."]},
         )
     payout = SavingsTransaction.objects.filter(idempotency_key=f"{idempotency_key}:payout").first()
+    paid_out = -payout.amount_minor if payout is not None else 0
     return DepositClosure(
         account_id=earlier.account_id,
+        principal_minor=earlier.breakdown_json.get("principal_minor", paid_out - earlier.interest_minor),
         interest_minor=earlier.interest_minor,
-        paid_out_minor=-payout.amount_minor if payout is not None else 0,
+        penalty_minor=earlier.breakdown_json.get("penalty_minor", 0),
+        paid_out_minor=paid_out,
         interest_transaction=earlier.savings_transaction,
         payout_transaction=payout,
         posting=earlier,

@@ -22,7 +22,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from psycopg.types.json import Jsonb
 
-from control_plane.audit.services import audit_record
+from control_plane.audit.services import audit_record, diff
 from control_plane.errors import BusinessRuleViolation, ErrorCode
 from core_banking.ledger.db import prepared_fetchall, prepared_fetchone
 from core_banking.ledger.models import Account, JournalEntry
@@ -41,7 +41,11 @@ from core_banking.organisation.models import Branch
 from core_banking.savings.models import (
     AccountStatus,
     Channel,
+    DayCount,
+    InterestMethod,
+    InterestPeriod,
     Lien,
+    RoundingMode,
     SavingsAccount,
     SavingsKind,
     SavingsProduct,
@@ -124,6 +128,115 @@ def savings_product_create(
         target=product,
         changes={"code": code, "kind": kind, "annual_rate": str(annual_rate), **_jsonable(settings)},
     )
+    return product
+
+
+# What a product's edit may change; its code, kind and control account stay as created.
+_PRODUCT_TEXT_FIELDS = ("name",)
+_PRODUCT_FLAG_FIELDS = ("withdrawals_allowed", "is_active")
+_PRODUCT_CHOICE_FIELDS = {
+    "interest_method": InterestMethod,
+    "day_count": DayCount,
+    "accrual_period": InterestPeriod,
+    "posting_period": InterestPeriod,
+    "rounding": RoundingMode,
+}
+# Amounts and counts: (smallest allowed value, may be empty).
+_PRODUCT_NUMBER_FIELDS = {
+    "minimum_balance_minor": (0, False),
+    "maximum_withdrawal_minor": (1, True),
+    "withdrawals_per_month": (1, True),
+    "minimum_balance_for_interest_minor": (0, False),
+    "term_months": (1, True),
+    "installment_minor": (1, True),
+}
+# Settings the interest job reads for the accounts already open: a change to them is flagged.
+PRODUCT_INTEREST_FIELDS = (
+    "interest_method",
+    "day_count",
+    "accrual_period",
+    "posting_period",
+    "rounding",
+    "minimum_balance_for_interest_minor",
+    "installment_minor",
+    "premature_rate_reduction",
+)
+PRODUCT_EDITABLE_FIELDS = (
+    *_PRODUCT_TEXT_FIELDS,
+    *_PRODUCT_FLAG_FIELDS,
+    *_PRODUCT_CHOICE_FIELDS,
+    *_PRODUCT_NUMBER_FIELDS,
+    "premature_rate_reduction",
+)
+
+
+def _product_changes_problems(product: SavingsProduct, changes: dict[str, Any]) -> dict[str, list[str]]:
+    problems: dict[str, list[str]] = {}
+    for name, value in changes.items():
+        if name not in PRODUCT_EDITABLE_FIELDS:
+            problems[name] = ["Cannot be changed."]
+        elif name in _PRODUCT_TEXT_FIELDS and (
+            not isinstance(value, str) or not 0 < len(value.strip()) <= 120
+        ):
+            problems[name] = ["1-120 characters."]
+        elif name in _PRODUCT_FLAG_FIELDS and not isinstance(value, bool):
+            problems[name] = ["True or false."]
+        elif name in _PRODUCT_CHOICE_FIELDS and value not in _PRODUCT_CHOICE_FIELDS[name].values:
+            problems[name] = list(_PRODUCT_CHOICE_FIELDS[name].values)
+        elif name in _PRODUCT_NUMBER_FIELDS:
+            smallest, may_be_empty = _PRODUCT_NUMBER_FIELDS[name]
+            if value is None and may_be_empty:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < smallest:
+                problems[name] = [
+                    f"A whole number, {smallest} or more{', or empty' if may_be_empty else ''}."
+                ]
+        elif name == "premature_rate_reduction" and (not isinstance(value, Decimal) or value < 0):
+            problems[name] = [">= 0"]
+    if (
+        product.kind in (SavingsKind.RECURRING, SavingsKind.FIXED)
+        and "term_months" in changes
+        and changes["term_months"] is None
+    ):
+        problems["term_months"] = ["Required for this kind."]
+    return problems
+
+
+@transaction.atomic
+def savings_product_update(*, actor: Any | None, product_id: int, **changes: Any) -> SavingsProduct:
+    """Change a product's name, balance and withdrawal rules, interest settings or active flag.
+
+    Only the settings named change. The code, kind and control account never do. Changing the
+    interest settings of a product with accounts is allowed (the interest job reads them at its
+    next run) and the audit row says how many accounts it touches.
+    """
+    product = SavingsProduct.objects.select_for_update().filter(pk=product_id).first()
+    if product is None:
+        raise BusinessRuleViolation(
+            ErrorCode.NOT_FOUND, "No such savings product.", fields={"product": [f"No product {product_id}."]}
+        )
+    problems = _product_changes_problems(product, changes)
+    if problems:
+        raise BusinessRuleViolation(
+            ErrorCode.VALIDATION_ERROR, "Some product settings are not valid.", fields=problems
+        )
+    if "name" in changes:
+        changes["name"] = changes["name"].strip()
+    before = _jsonable({name: getattr(product, name) for name in PRODUCT_EDITABLE_FIELDS})
+    for name, value in changes.items():
+        setattr(product, name, value)
+    if changes:
+        product.save(update_fields=list(changes))
+        product.refresh_from_db()  # stored values (a rate of 1.5 reads back as 1.5000) for the diff
+    changed = diff(before, _jsonable({name: getattr(product, name) for name in PRODUCT_EDITABLE_FIELDS}))
+    if changed:
+        interest_changed = sorted(set(changed) & set(PRODUCT_INTEREST_FIELDS))
+        extra: dict[str, Any] = {}
+        if interest_changed:
+            accounts = product.accounts.exclude(status=AccountStatus.CLOSED).count()
+            if accounts:
+                extra = {"interest_settings_changed": interest_changed, "accounts": accounts}
+        audit_record(actor=actor, action="savings.product.update", target=product, changes=changed | extra)
     return product
 
 
@@ -394,14 +507,16 @@ def _kind_label(language: str, kind: TransactionKind) -> str:
 
 
 # The deposit's own writes around its posting, in the same statement (``posting_statement``): the
-# balance (the guard: it matches only an active account that still is what the cached target
-# says, so the entry's content is right), then the savings transaction and the SMS.
+# balance (the guard: it matches only an active account whose branch and control account are still
+# what the cached target says, so the entry's content is right; an account's number never
+# changes), then the savings transaction and the SMS. The account is found by its id alone, so
+# its primary key drives the statement whatever the planner thinks of the other indexes.
 _DEPOSIT_ONE_SQL = posting_statement(
     guard="""
     UPDATE savings_savingsaccount AS a SET balance_minor = a.balance_minor + %(amount)s::bigint
     FROM savings_savingsproduct p, ledger_account c, organisation_branch b, members_member m
-    WHERE a.id = %(account_id)s::bigint AND a.status = 'active' AND a.number = %(number)s::text
-      AND a.branch_id = %(branch_id)s::bigint AND b.id = a.branch_id AND b.code = %(branch_code)s::text
+    WHERE a.id = %(account_id)s::bigint AND a.status = 'active'
+      AND b.id = a.branch_id AND b.code = %(branch_code)s::text
       AND p.id = a.product_id AND c.id = p.control_account_id AND c.code = %(control_code)s::text
       AND m.id = a.member_id
     RETURNING a.id AS account_id, a.balance_minor, m.id AS member_id, m.phone, m.message_language""",
@@ -459,7 +574,6 @@ def _deposit_in_one_statement(
     parameters |= {
         "amount": amount_minor,
         "account_id": account_id,
-        "number": target.number,
         "branch_code": target.branch_code,
         "control_code": target.control_code,
         "channel": channel,
@@ -859,7 +973,6 @@ def savings_transfer(
 # --- Liens ---------------------------------------------------------------------------------------
 
 
-@transaction.atomic
 @dataclass(frozen=True)
 class SavingsCorrection:
     movement: SavingsTransaction  # the correction's own line in the account's history (kind correction)
@@ -984,6 +1097,7 @@ def _correction_replayed(earlier: SavingsTransaction, transaction_id: int) -> Sa
     )
 
 
+@transaction.atomic
 def lien_place(
     *, actor: Any | None, account_id: int, amount_minor: int, reason: str, reference: str = ""
 ) -> Lien:

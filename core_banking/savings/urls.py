@@ -13,7 +13,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("<int:account_id>/deposit/", views.deposit, name="deposit"),
     path("<int:account_id>/withdraw/", views.withdraw, name="withdraw"),
     path("<int:account_id>/transfer/", views.transfer, name="transfer"),
+    path("<int:account_id>/close-early/", views.close_early, name="close_early"),
     path("products/", views.product_list, name="products"),
     path("products/new/", views.product_create, name="product_create"),
     path("products/<int:product_id>/", views.product_detail, name="product"),
+    path("products/<int:product_id>/edit/", views.product_edit, name="product_edit"),
 ]

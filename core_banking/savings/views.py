@@ -27,10 +27,12 @@ from core_banking.cash.services import cash_account_for_posting
 from core_banking.members import selectors as member_selectors
 from core_banking.members.models import Member
 from core_banking.members.normalise import fold_digits
-from core_banking.savings import selectors, services
+from core_banking.savings import interest_posting, selectors, services
 from core_banking.savings.forms import (
     AccountOpenForm,
+    CloseEarlyForm,
     MovementForm,
+    ProductEditForm,
     ProductForm,
     RateForm,
     StatementPeriodForm,
@@ -40,6 +42,7 @@ from core_banking.savings.forms import (
 from core_banking.savings.models import (
     AccountStatus,
     SavingsAccount,
+    SavingsKind,
     SavingsProduct,
     SavingsRate,
     SavingsTransaction,
@@ -51,6 +54,7 @@ from tenants.db import current_cooperative
 from tenants.models import Cooperative
 
 PAGE_SIZE = 50
+_TERM_KINDS = (SavingsKind.FIXED, SavingsKind.RECURRING)
 STATEMENT_PAGE_SIZE = 50
 RECENT_MOVEMENTS = 10
 
@@ -199,11 +203,16 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
     profile = staff_of(request)
     account = _visible_account(profile, account_id)
     recent = list(account.transactions.order_by("-value_date", "-id")[:RECENT_MOVEMENTS])
+    is_active = account.status == AccountStatus.ACTIVE
     context = {
         "account": account,
         "recent": recent,
         "liens": list(account.liens.filter(released_at__isnull=True).order_by("id")),
-        "is_active": account.status == AccountStatus.ACTIVE,
+        "is_active": is_active,
+        "can_close_early": is_active
+        and account.product.kind in _TERM_KINDS
+        and account.maturity_date is not None
+        and workspace_cooperative().business_date() < account.maturity_date,
         "can_post": profile.can(Capability.POST_TRANSACTIONS),
         "other_accounts": list(
             selectors.accounts_visible(visible_branch_ids=profile.visible_branch_ids())
@@ -213,6 +222,60 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
         ),
     }
     return render(request, "savings/account_detail.html", context)
+
+
+def _closure_messages(violation: BusinessRuleViolation) -> dict[str, str]:
+    """The reader's wording of why a deposit cannot be closed early (the service names the field)."""
+    if violation.code == ErrorCode.SAVINGS_ACCOUNT_NOT_ACTIVE:
+        text = _("This account is not active: it takes no more movements.")
+    elif "on" in violation.fields:
+        text = _("A deposit is closed early only before its maturity date.")
+    elif "account" in violation.fields:
+        text = _("Only fixed and recurring deposits are closed before maturity.")
+    else:
+        return {}
+    return {"account": text, "on": text}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def close_early(request: HttpRequest, account_id: int) -> HttpResponse:
+    """A fixed or recurring deposit closed before maturity: what it pays, then the confirmation."""
+    profile = staff_allowed(request, Capability.POST_TRANSACTIONS)
+    account = _visible_account(profile, account_id)
+    cooperative = workspace_cooperative()
+    on = cooperative.business_date()
+    form = CloseEarlyForm(request.POST or None, **form_money(request, cooperative))
+    if request.method == "POST" and form.is_valid():
+        try:
+            closure = interest_posting.savings_deposit_close_early(
+                account_id=account.pk,
+                on=on,
+                idempotency_key=form.cleaned_data["idempotency_key"],
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                # The cash is paid by the signed-in staff member: their till, or the vault.
+                counter_account_code=cash_account_for_posting(actor=request.user, branch=account.branch),
+            )
+        except BusinessRuleViolation as violation:
+            apply_violation(form, violation, messages=_closure_messages(violation))
+        else:
+            messages.success(
+                request,
+                _("Deposit %(number)s closed: %(amount)s paid out.")
+                % {
+                    "number": account.number,
+                    "amount": money_text(request, cooperative, closure.paid_out_minor),
+                },
+            )
+            return HttpResponseRedirect(reverse("savings:account", args=[account.pk]))
+    preview, refusal = None, ""
+    try:
+        preview = interest_posting.savings_deposit_close_early_preview(account_id=account.pk, on=on)
+    except BusinessRuleViolation as violation:
+        refusal = _closure_messages(violation).get("account", violation.message)
+    context = {"account": account, "form": form, "preview": preview, "refusal": refusal, "on": on}
+    return render(request, "savings/close_early.html", context)
 
 
 @dataclass(frozen=True)
@@ -475,6 +538,34 @@ def product_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Product %(code)s created.") % {"code": product.code})
             return HttpResponseRedirect(reverse("savings:product", args=[product.pk]))
     return render(request, "savings/product_form.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def product_edit(request: HttpRequest, product_id: int) -> HttpResponse:
+    """Change a product's settings; its code, kind and control account stay."""
+    staff_allowed(request, Capability.MANAGE_ORGANISATION)
+    product = SavingsProduct.objects.filter(pk=product_id).first()
+    if product is None:
+        raise Http404
+    cooperative = workspace_cooperative()
+    form = ProductEditForm(request.POST or None, product=product, **form_money(request, cooperative))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.savings_product_update(
+                actor=request.user, product_id=product.pk, **form.service_settings()
+            )
+        except BusinessRuleViolation as violation:
+            apply_violation(form, violation)
+        else:
+            messages.success(request, _("Product %(code)s saved.") % {"code": product.code})
+            return HttpResponseRedirect(reverse("savings:product", args=[product.pk]))
+    context = {
+        "form": form,
+        "product": product,
+        "accounts": product.accounts.exclude(status=AccountStatus.CLOSED).count(),
+    }
+    return render(request, "savings/product_form.html", context)
 
 
 @login_required

@@ -229,8 +229,10 @@ class MemberExitView(SharesApiView):
         tags=TAGS,
         operation_id="member_exit",
         summary="A member leaves: shares and savings paid out, accounts closed, status exited",
-        description="Refused with exit_refused (409) while an exit blocker answers; error.fields holds "
-        "the reasons per blocker. The same idempotency key again answers with the first settlement.",
+        description="The cash leaves the caller's own till where they may hold cash at the member's "
+        "branch, the branch's cash otherwise. Refused with exit_refused (409) while an exit blocker "
+        "answers; error.fields holds the reasons per blocker. The same idempotency key again answers "
+        "with the first settlement.",
         request=ExitRequestSerializer,
         responses={201: ExitSettlementSerializer, **ERRORS},
     )
@@ -246,5 +248,6 @@ class MemberExitView(SharesApiView):
             idempotency_key=data["idempotency_key"],
             actor=request.user,
             reason=data["reason"],
+            cash_account_code=cash_account_for_posting(actor=request.user, branch=member.branch),
         )
         return Response(ExitSettlementSerializer(settlement).data, status=status.HTTP_201_CREATED)

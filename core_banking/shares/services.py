@@ -23,7 +23,6 @@ from django.utils import timezone, translation
 from control_plane.audit.services import audit_record, diff
 from control_plane.errors import BusinessRuleViolation, ErrorCode
 from core_banking.ledger import presets
-from core_banking.ledger.presets import cash_account_code
 from core_banking.ledger.services import LineSpec, actor_id, journal_post_result
 from core_banking.members.models import Member, MemberStatus
 from core_banking.savings.models import AccountStatus, Channel, SavingsAccount, SavingsTransaction
@@ -410,7 +409,13 @@ def _close_savings_account(*, actor: Any | None, account: SavingsAccount, closed
 
 
 def _pay_out_savings(
-    *, actor: Any | None, account: SavingsAccount, exit_date: dt.date, key: str, memo: str
+    *,
+    actor: Any | None,
+    account: SavingsAccount,
+    exit_date: dt.date,
+    key: str,
+    memo: str,
+    cash_account_code: str | None,
 ) -> SavingsTransaction:
     """The closing payout: the whole balance in cash, whatever the product's withdrawal rules say.
 
@@ -429,7 +434,7 @@ def _pay_out_savings(
         memo=memo,
         kind=SavingsTransactionKind.WITHDRAWAL,
         message_kind=MessageKind.SAVINGS_WITHDRAWAL,
-        counter_account_code="",
+        counter_account_code=cash_account_code or "",
         check_rules=False,
     )
 
@@ -455,8 +460,12 @@ def member_exit(
     idempotency_key: str,
     actor: Any | None = None,
     reason: str,
+    cash_account_code: str | None = None,
 ) -> ExitSettlement:
     """A member leaves: shares and savings are paid out in cash, accounts closed, status exited.
+
+    ``cash_account_code`` names the account of the person who pays the cash out (a teller's till);
+    without it the cash leaves the member's branch's cash account.
 
     Refused with ``EXIT_REFUSED`` (reasons per blocker in ``fields``) while any registered exit
     blocker answers (``core_banking.shares.exit_rules``). All of it commits together, audited; the
@@ -502,7 +511,12 @@ def member_exit(
         withdrawal = None
         if share_account is not None and share_account.shares > 0:
             withdrawal = _withdraw_all_shares(
-                account=share_account, member=member, exit_date=exit_date, key=idempotency_key, actor=actor
+                account=share_account,
+                member=member,
+                exit_date=exit_date,
+                key=idempotency_key,
+                actor=actor,
+                cash_account_code=cash_account_code,
             )
         payouts = []
         for account in savings_accounts:
@@ -514,6 +528,7 @@ def member_exit(
                         exit_date=exit_date,
                         key=_savings_key(idempotency_key, account.pk),
                         memo=exit_memo,
+                        cash_account_code=cash_account_code,
                     )
                 )
             _close_savings_account(actor=actor, account=account, closed_on=exit_date)
@@ -548,9 +563,15 @@ def member_exit(
 
 
 def _withdraw_all_shares(
-    *, account: ShareAccount, member: Member, exit_date: dt.date, key: str, actor: Any | None
+    *,
+    account: ShareAccount,
+    member: Member,
+    exit_date: dt.date,
+    key: str,
+    actor: Any | None,
+    cash_account_code: str | None,
 ) -> ShareTransaction:
-    """Pay the member's whole holding back in cash at their branch: Dr 3100 / Cr 1100-<branch>."""
+    """Pay the member's whole holding back in cash: Dr 3100 / Cr the till or 1100-<branch>."""
     shares, amount_minor = account.shares, account.balance_minor
     account.shares, account.balance_minor = 0, 0
     account.save(update_fields=["shares", "balance_minor"])
@@ -561,7 +582,9 @@ def _withdraw_all_shares(
         memo=_memo(ShareTransactionKind.WITHDRAWAL.label, member, ""),
         lines=[
             LineSpec(SHARE_CAPITAL_CODE, debit_minor=amount_minor),
-            LineSpec(cash_account_code(member.branch.code), credit_minor=amount_minor),
+            LineSpec(
+                cash_account_code or presets.cash_account_code(member.branch.code), credit_minor=amount_minor
+            ),
         ],
         actor=actor,
     )

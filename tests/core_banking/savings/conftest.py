@@ -43,6 +43,23 @@ def voluntary(in_alpha: object) -> SavingsProduct:
 
 
 @pytest.fixture
+def fdr(in_alpha: object) -> SavingsProduct:
+    """A one-year fixed deposit at 8 %, interest credited quarterly, 2 points off if closed early."""
+    return savings_product_create(
+        actor=None,
+        code="FDR",
+        name="Fixed deposit",
+        kind="fixed",
+        annual_rate=Decimal("8"),
+        rate_effective_from=dt.date(2020, 1, 1),
+        term_months=12,
+        posting_period="quarterly",
+        withdrawals_allowed=False,
+        premature_rate_reduction=Decimal("2"),
+    )
+
+
+@pytest.fixture
 def member(in_alpha: object) -> Member:
     return make_member("HO-000001")
 

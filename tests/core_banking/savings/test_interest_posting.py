@@ -413,20 +413,6 @@ def _fixed_deposit(in_product: SavingsProduct, number: str, principal: int) -> S
     return account
 
 
-@pytest.fixture
-def fdr(in_alpha: object) -> SavingsProduct:
-    """A one-year fixed deposit at 8 %, interest credited quarterly, 2 points off if closed early."""
-    return _product(
-        "FDR",
-        rate="8",
-        kind="fixed",
-        term_months=12,
-        posting_period="quarterly",
-        withdrawals_allowed=False,
-        premature_rate_reduction=Decimal("2"),
-    )
-
-
 def test_a_fixed_deposit_matures_once(fdr: SavingsProduct) -> None:
     account = _fixed_deposit(fdr, "HO-000091", 50_000_00)
     assert account.maturity_date == dt.date(2028, 1, 15)

@@ -323,10 +323,13 @@ def test_an_exit_pays_out_exact_amounts_once(
         (free.pk, "-2000.00", "0.00"),
         (locked_in.pk, "-3000.50", "0.00"),
     ]
-    assert _lines("api-exit-1:shares") == [("3100", 1_200_00, 0), ("1100-HO", 0, 1_200_00)]
+    # The cash is paid out of the till of the staff member who paid it.
+    till = f"1100-HO-U{User.objects.get(username=ALPHA.admin).pk}"
+    assert _lines("api-exit-1:shares") == [("3100", 1_200_00, 0), (till, 0, 1_200_00)]
+    assert _lines(f"api-exit-1:savings:{free.pk}") == [("2100-VOL", 2_000_00, 0), (till, 0, 2_000_00)]
     assert _lines(f"api-exit-1:savings:{locked_in.pk}") == [
         ("2100-CMP", 3_000_50, 0),
-        ("1100-HO", 0, 3_000_50),
+        (till, 0, 3_000_50),
     ]
     member.refresh_from_db()
     assert (member.status, member.exit_date) == ("exited", dt.date(2026, 11, 30))
