@@ -136,6 +136,10 @@ _database["HOST"] = unquote(str(_database.get("HOST", "")))
 _database["ENGINE"] = "django_tenants.postgresql_backend"
 _database["CONN_MAX_AGE"] = 0 if DEBUG else 60
 _database["CONN_HEALTH_CHECKS"] = True
+# Django's own queries bind on the client and are never prepared. The ledger's hot statements run
+# on server-binding cursors that ask for preparation (core_banking/ledger/db.py); psycopg honours
+# that only when the connection has a threshold (Django's default None turns preparing off).
+_database.setdefault("OPTIONS", {})["prepare_threshold"] = 5
 _database.setdefault("TEST", {})["NAME"] = "test_" + str(_database["NAME"])
 DATABASES = {"default": _database}
 

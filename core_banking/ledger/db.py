@@ -3,7 +3,9 @@
 Django's psycopg backend binds parameters on the client, so PostgreSQL parses and plans every
 statement afresh; for the posting statement (one CTE that writes an entry, its lines, the day
 balances and the chain head) planning cost more than executing. These helpers run a statement
-on the same connection and transaction with server-side binding and ``prepare=True``.
+on the same connection and transaction with server-side binding and ``prepare=True`` (psycopg
+prepares only on a connection with a ``prepare_threshold``: set in settings; the session's
+``plan_cache_mode`` is set in ``core_banking/ledger/apps.py``).
 PostgreSQL re-parses a prepared statement when ``search_path`` has changed since its last use,
 so one connection serving several workspaces always writes into the current one.
 """
