@@ -47,6 +47,11 @@ class ErrorCode(enum.StrEnum):
     PERIOD_CLOSED = "period_closed"
     ENTRY_IS_A_REVERSAL = "entry_is_a_reversal"
     ENTRY_ALREADY_CORRECTED = "entry_already_corrected"
+    # Chart of accounts
+    ACCOUNT_CODE_INVALID = "account_code_invalid"
+    ACCOUNT_CODE_TAKEN = "account_code_taken"
+    ACCOUNT_HAS_POSTINGS = "account_has_postings"
+    ACCOUNT_IS_CONTROL = "account_is_control"
     # Savings and shares
     AMOUNT_INVALID = "amount_invalid"
     MEMBER_EXITED = "member_exited"
@@ -143,6 +148,9 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.IDEMPOTENCY_KEY_REUSED: status.HTTP_409_CONFLICT,
     ErrorCode.PERIOD_CLOSED: status.HTTP_409_CONFLICT,
     ErrorCode.ENTRY_ALREADY_CORRECTED: status.HTTP_409_CONFLICT,
+    ErrorCode.ACCOUNT_CODE_TAKEN: status.HTTP_409_CONFLICT,
+    ErrorCode.ACCOUNT_HAS_POSTINGS: status.HTTP_409_CONFLICT,
+    ErrorCode.ACCOUNT_IS_CONTROL: status.HTTP_409_CONFLICT,
     ErrorCode.INSUFFICIENT_BALANCE: status.HTTP_409_CONFLICT,
     ErrorCode.SAVINGS_ACCOUNT_NOT_ACTIVE: status.HTTP_409_CONFLICT,
     ErrorCode.EXIT_REFUSED: status.HTTP_409_CONFLICT,

@@ -292,6 +292,7 @@ SPECTACULAR_SETTINGS = {
         "VoucherKindEnum": "core_banking.accounting.models.VoucherKind",
         "EntryCorrectionStatusEnum": "core_banking.accounting.models.CorrectionStatus",
         "CashHandoverStatusEnum": "core_banking.cash.models.HandoverStatus",
+        "LedgerAccountKindEnum": "core_banking.ledger.models.AccountKind",
     },
 }
 

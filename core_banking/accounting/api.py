@@ -1,4 +1,5 @@
-"""REST API of the office books (under /api/v1/accounting/): vouchers, entries, corrections, closings.
+"""REST API of the office books (under /api/v1/accounting/): vouchers, entries, corrections, closings,
+the chart of accounts.
 
 Amounts travel as decimal strings in major units ("1250.75"; VND without decimals). A voucher or
 correction carries the client's ``idempotency_key``: sent again it returns the first result (200),
@@ -32,7 +33,8 @@ from core_banking.accounting.models import (
     YearEndClosing,
 )
 from core_banking.api_fields import IdempotencyKeyField, MoneyField
-from core_banking.ledger.models import JournalEntry, JournalLine
+from core_banking.ledger import services as ledger_services
+from core_banking.ledger.models import Account, AccountKind, JournalEntry, JournalLine
 from core_banking.organisation.models import Branch
 from core_banking.staff.api_base import StaffApiView
 from core_banking.staff.models import StaffProfile
@@ -531,3 +533,110 @@ class SettingsView(AccountingApiView):
             corrections_need_approval=given.validated_data["corrections_need_approval"],
         )
         return Response(AccountingSettingsSerializer(saved).data)
+
+
+class LedgerAccountSerializer(serializers.ModelSerializer):
+    branch_code = serializers.CharField(source="branch.code", default=None, read_only=True)
+    is_control = serializers.SerializerMethodField(
+        help_text="Posted to by the product's transactions: only the name can change."
+    )
+
+    class Meta:
+        model = Account
+        fields = ["id", "code", "name", "kind", "branch", "branch_code", "is_active", "is_control"]
+
+    def get_is_control(self, account: Account) -> bool:
+        return ledger_services.is_control_account(account.code)
+
+
+class LedgerAccountInSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=20, help_text="3-6 digits, then optional -parts: 5300, 5300-01.")
+    name = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=AccountKind.choices)
+    branch = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="One branch's own account; null: shared."
+    )
+
+
+class LedgerAccountPatchSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=20, required=False)
+    name = serializers.CharField(max_length=200, required=False)
+    kind = serializers.ChoiceField(choices=AccountKind.choices, required=False)
+    is_active = serializers.BooleanField(required=False)
+    branch = serializers.IntegerField(required=False, allow_null=True)
+
+
+class _ChartApiView(AccountingApiView):
+    def editor(self) -> StaffProfile:
+        profile = self.profile()
+        if not (profile.can(Capability.POST_JOURNAL) or profile.can(Capability.MANAGE_ORGANISATION)):
+            self.require(Capability.POST_JOURNAL)
+        if not selectors.chart_editor(profile):
+            raise BusinessRuleViolation(
+                ErrorCode.PERMISSION_DENIED, "The chart of accounts is kept at the head office."
+            )
+        return profile
+
+    def account_branch(self, branch_id: int | None) -> Branch | None:
+        if branch_id is None:
+            return None
+        branch = Branch.objects.filter(pk=branch_id).first()
+        if branch is None:
+            raise BusinessRuleViolation(
+                ErrorCode.VALIDATION_ERROR, "Unknown branch.", fields={"branch": ["No such branch."]}
+            )
+        return branch
+
+
+class AccountListView(_ChartApiView):
+    @extend_schema(operation_id="accounting_accounts_list", responses=LedgerAccountSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        self.reader()
+        return Response(LedgerAccountSerializer(selectors.chart_of_accounts(), many=True).data)
+
+    @extend_schema(
+        operation_id="accounting_accounts_create",
+        request=LedgerAccountInSerializer,
+        responses=LedgerAccountSerializer,
+    )
+    def post(self, request: Request) -> Response:
+        self.editor()
+        data = _validated(LedgerAccountInSerializer(data=request.data))
+        account = ledger_services.account_create(
+            actor=request.user,
+            code=data["code"],
+            name=data["name"],
+            kind=data["kind"],
+            branch=self.account_branch(data["branch"]),
+        )
+        return Response(LedgerAccountSerializer(account).data, status=status.HTTP_201_CREATED)
+
+
+class AccountDetailView(_ChartApiView):
+    def account(self, account_id: int) -> Account:
+        account = selectors.chart_of_accounts().filter(pk=account_id).first()
+        if account is None:
+            raise Http404
+        return account
+
+    @extend_schema(operation_id="accounting_accounts_retrieve", responses=LedgerAccountSerializer)
+    def get(self, request: Request, account_id: int) -> Response:
+        self.reader()
+        return Response(LedgerAccountSerializer(self.account(account_id)).data)
+
+    @extend_schema(
+        operation_id="accounting_accounts_update",
+        request=LedgerAccountPatchSerializer,
+        responses=LedgerAccountSerializer,
+    )
+    def patch(self, request: Request, account_id: int) -> Response:
+        self.editor()
+        account = self.account(account_id)
+        data = _validated(LedgerAccountPatchSerializer(data=request.data))
+        changes: dict[str, Any] = {
+            name: data[name] for name in ("code", "name", "kind", "is_active") if name in data
+        }
+        if "branch" in data:
+            changes["branch"] = self.account_branch(data["branch"])
+        updated = ledger_services.account_update(actor=request.user, account_id=account.pk, **changes)
+        return Response(LedgerAccountSerializer(updated).data)

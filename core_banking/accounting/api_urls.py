@@ -31,5 +31,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("accounting/day-closes/", api.DayCloseListView.as_view(), name="api_accounting_day_closes"),
     path("accounting/period-closes/", api.PeriodCloseListView.as_view(), name="api_accounting_period_closes"),
     path("accounting/year-end-closings/", api.YearEndListView.as_view(), name="api_accounting_year_end"),
+    path("accounting/accounts/", api.AccountListView.as_view(), name="api_accounting_accounts"),
+    path(
+        "accounting/accounts/<int:account_id>/",
+        api.AccountDetailView.as_view(),
+        name="api_accounting_account",
+    ),
     path("accounting/settings/", api.SettingsView.as_view(), name="api_accounting_settings"),
 ]

@@ -213,3 +213,43 @@ class LedgerForm(forms.Form):
         super().__init__(*args, **kwargs)
         account_field: Any = self.fields["account"]
         account_field.choices = _account_choices()
+
+
+class AccountForm(forms.Form):
+    """An account of the chart. On an account with postings the code and kind are shown, not edited;
+    on a control account only the name is edited."""
+
+    code = forms.CharField(max_length=20, label=_("Code"), help_text=_("For example 5300 or 5300-01."))
+    name = forms.CharField(max_length=200, label=_("Name"))
+    kind = forms.ChoiceField(choices=AccountKind.choices, label=_("Kind"))
+    branch = forms.ModelChoiceField(
+        queryset=Branch.objects.none(),
+        required=False,
+        label=_("Branch"),
+        empty_label=_("Every branch (shared)"),
+        help_text=_("An account of one branch can be used only by that branch's vouchers."),
+    )
+    is_active = forms.BooleanField(
+        required=False,
+        label=_("Active"),
+        help_text=_("An inactive account takes no new postings; its history stays."),
+    )
+
+    def __init__(
+        self, *args: Any, account: Any | None = None, fixed: tuple[str, ...] = (), **kwargs: Any
+    ) -> None:
+        if account is not None:
+            kwargs.setdefault("initial", {}).update(
+                code=account.code,
+                name=account.name,
+                kind=account.kind,
+                branch=account.branch_id,
+                is_active=account.is_active,
+            )
+        super().__init__(*args, **kwargs)
+        branch_field: Any = self.fields["branch"]
+        branch_field.queryset = Branch.objects.order_by("code")
+        if account is None:
+            del self.fields["is_active"]
+        for name in fixed:
+            self.fields[name].disabled = True

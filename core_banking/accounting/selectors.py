@@ -17,10 +17,18 @@ from core_banking.accounting.models import (
     Voucher,
     YearEndClosing,
 )
-from core_banking.ledger.models import Account, AccountDayBalance, JournalEntry, JournalLine, LedgerState
+from core_banking.ledger.models import (
+    Account,
+    AccountDayBalance,
+    AccountKind,
+    JournalEntry,
+    JournalLine,
+    LedgerState,
+)
 from core_banking.ledger.presets import cash_account_code
 from core_banking.organisation.models import Branch
 from core_banking.staff.models import StaffProfile
+from core_banking.staff.roles import Capability
 from tenants.db import current_cooperative
 
 SETTINGS_ID = 1
@@ -291,3 +299,33 @@ def income_and_expense_through(day: dt.date) -> list[BranchResult]:
         BranchResult(branch_id, balances, income.get(branch_id, 0), expense.get(branch_id, 0))
         for branch_id, balances in sorted(results.items())
     ]
+
+
+def chart_of_accounts() -> QuerySet[Account]:
+    """Every account of the chart, active or not, by code."""
+    return Account.objects.select_related("branch").order_by("code")
+
+
+@dataclass(frozen=True)
+class ChartGroup:
+    kind: str
+    label: str
+    accounts: list[Account]
+
+
+def chart_by_kind() -> list[ChartGroup]:
+    """The chart grouped by kind, in the order of a balance sheet then the income statement."""
+    accounts = list(chart_of_accounts())
+    return [
+        ChartGroup(kind=kind, label=str(label), accounts=[a for a in accounts if a.kind == kind])
+        for kind, label in AccountKind.choices
+    ]
+
+
+def chart_editor(profile: StaffProfile) -> bool:
+    """The chart is kept by accountants or administrators at the head office."""
+    return (
+        (profile.can(Capability.POST_JOURNAL) or profile.can(Capability.MANAGE_ORGANISATION))
+        and closes_whole_books(profile)
+        and not profile.read_only
+    )

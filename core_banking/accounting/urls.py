@@ -19,4 +19,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("closings/period/", views.period_close, name="period_close"),
     path("closings/year/", views.year_end_close, name="year_end_close"),
     path("settings/", views.settings_edit, name="settings"),
+    path("accounts/", views.chart, name="chart"),
+    path("accounts/new/", views.account_create, name="account_create"),
+    path("accounts/<int:account_id>/edit/", views.account_edit, name="account_edit"),
 ]

@@ -2,6 +2,7 @@
 
 Reading needs ``POST_JOURNAL`` or ``VIEW_REPORTS``; posting, correcting and closing days need
 ``POST_JOURNAL``; closing months and years is done at the head office; the settings need
+``MANAGE_ORGANISATION``; the chart of accounts is kept by head-office staff with ``POST_JOURNAL`` or
 ``MANAGE_ORGANISATION``. Anything outside the user's branches answers 404, as if it did not exist.
 """
 
@@ -25,6 +26,7 @@ from control_plane.errors import BusinessRuleViolation
 from core_banking.accounting import selectors, services
 from core_banking.accounting.fiscal import FiscalYear
 from core_banking.accounting.forms import (
+    AccountForm,
     CorrectionForm,
     DayCloseForm,
     LedgerForm,
@@ -37,7 +39,8 @@ from core_banking.accounting.forms import (
     line_formset,
 )
 from core_banking.accounting.models import CorrectionRequest, CorrectionStatus, VoucherKind
-from core_banking.ledger.models import JournalEntry
+from core_banking.ledger import services as ledger_services
+from core_banking.ledger.models import Account, JournalEntry
 from core_banking.money import from_minor
 from core_banking.staff.models import StaffProfile
 from core_banking.staff.roles import Capability
@@ -433,3 +436,94 @@ def settings_edit(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Saved."))
             return HttpResponseRedirect(reverse("accounting:settings"))
     return render(request, "accounting/settings.html", _context(profile, form=form, settings=current))
+
+
+def _chart_editor(request: HttpRequest) -> StaffProfile:
+    profile = _staff(request)
+    if not selectors.chart_editor(profile):
+        raise PermissionDenied
+    return profile
+
+
+@login_required
+@require_GET
+def chart(request: HttpRequest) -> HttpResponse:
+    """The chart of accounts by kind: codes, names, branches, active or not (no balances)."""
+    profile = _reader(request)
+    groups = selectors.chart_by_kind()
+    context = _context(
+        profile,
+        groups=groups,
+        can_edit_chart=selectors.chart_editor(profile),
+        control_ids={
+            account.pk
+            for group in groups
+            for account in group.accounts
+            if ledger_services.is_control_account(account.code)
+        },
+    )
+    return render(request, "accounting/chart.html", context)
+
+
+def _fixed_fields(account: Account) -> tuple[str, ...]:
+    if ledger_services.is_control_account(account.code):
+        return ("code", "kind", "branch", "is_active")
+    return ("code", "kind") if ledger_services.account_has_postings(account) else ()
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_create(request: HttpRequest) -> HttpResponse:
+    profile = _chart_editor(request)
+    form = AccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = ledger_services.account_create(
+                actor=request.user,
+                code=form.cleaned_data["code"],
+                name=form.cleaned_data["name"],
+                kind=form.cleaned_data["kind"],
+                branch=form.cleaned_data["branch"],
+            )
+        except BusinessRuleViolation as violation:
+            apply_violation(form, None, violation)
+        else:
+            messages.success(request, _("Account %(account)s added.") % {"account": account})
+            return HttpResponseRedirect(reverse("accounting:chart"))
+    return render(request, "accounting/account_form.html", _context(profile, form=form, account=None))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
+    profile = _chart_editor(request)
+    account = selectors.chart_of_accounts().filter(pk=account_id).first()
+    if account is None:
+        raise Http404
+    fixed = _fixed_fields(account)
+    form = AccountForm(request.POST or None, account=account, fixed=fixed)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            account = ledger_services.account_update(
+                actor=request.user,
+                account_id=account.pk,
+                code=data["code"],
+                name=data["name"],
+                kind=data["kind"],
+                is_active=data["is_active"],
+                branch=data["branch"],
+            )
+        except BusinessRuleViolation as violation:
+            apply_violation(form, None, violation)
+        else:
+            messages.success(request, _("Account %(account)s saved.") % {"account": account})
+            return HttpResponseRedirect(reverse("accounting:chart"))
+    context = _context(
+        profile,
+        form=form,
+        account=account,
+        is_control=ledger_services.is_control_account(account.code),
+        has_postings="code" in fixed and not ledger_services.is_control_account(account.code),
+    )
+    return render(request, "accounting/account_form.html", context)

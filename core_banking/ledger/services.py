@@ -8,19 +8,29 @@ and moves the chain head on. PostgreSQL re-checks balance, immutability and clos
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import hashlib
 import json
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from control_plane.errors import BusinessRuleViolation, ErrorCode
 from core_banking.ledger.db import prepared_fetchone, server_cursor
-from core_banking.ledger.models import Account, JournalEntry, LedgerState
+from core_banking.ledger.models import (
+    Account,
+    AccountDayBalance,
+    AccountKind,
+    JournalEntry,
+    JournalLine,
+    LedgerState,
+)
 from core_banking.organisation.models import Branch
 
 GENESIS_HASH = "0" * 64
@@ -655,3 +665,178 @@ def journal_correct(
             },
         )
     return Correction(reversal=reversal, corrected=corrected)
+
+
+# --- The chart of accounts: adding and editing accounts ------------------------------------------
+
+# Accounts the product posts to by code: their code, kind and branch are fixed and they stay active.
+CONTROL_ACCOUNT_PREFIXES = ("1100-", "2100-")  # branch cash and tills; savings products' control accounts
+CONTROL_ACCOUNT_CODES = frozenset({"1450", "2200", "2300", "2310", "3100", "3900", "5100"})
+ACCOUNT_CODE_PATTERN = re.compile(r"^[0-9]{3,6}(-[A-Za-z0-9]+)*$")
+ACCOUNT_CODE_MAX_LENGTH = 20
+
+
+class Keep(enum.Enum):
+    """An argument left as it is (where None is a value: an account's branch)."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+
+
+def is_control_account(code: str) -> bool:
+    return code in CONTROL_ACCOUNT_CODES or code.startswith(CONTROL_ACCOUNT_PREFIXES)
+
+
+def account_has_postings(account: Account) -> bool:
+    return (
+        JournalLine.objects.filter(account_id=account.pk).exists()
+        or AccountDayBalance.objects.filter(account_id=account.pk).exists()
+    )
+
+
+def _account_values(account: Account) -> dict[str, Any]:
+    return {
+        "code": account.code,
+        "name": account.name,
+        "kind": account.kind,
+        "branch": account.branch.code if account.branch is not None else None,
+        "is_active": account.is_active,
+    }
+
+
+def _checked_code(code: str, *, account_id: int | None = None) -> str:
+    code = (code or "").strip()
+    if len(code) > ACCOUNT_CODE_MAX_LENGTH or not ACCOUNT_CODE_PATTERN.match(code):
+        message = _("3-6 digits, optionally followed by dash-separated letters or digits (1200, 5300-01).")
+        raise BusinessRuleViolation(
+            ErrorCode.ACCOUNT_CODE_INVALID, _("The account code is not valid."), fields={"code": [message]}
+        )
+    if code.startswith(CONTROL_ACCOUNT_PREFIXES):
+        message = _("Codes starting 1100- and 2100- are kept for branch cash and savings products.")
+        raise BusinessRuleViolation(ErrorCode.ACCOUNT_CODE_INVALID, message, fields={"code": [message]})
+    taken = Account.objects.filter(code=code)
+    if account_id is not None:
+        taken = taken.exclude(pk=account_id)
+    if taken.exists():
+        raise _code_taken(code)
+    return code
+
+
+def _code_taken(code: str) -> BusinessRuleViolation:
+    message = _("Account %(code)s already exists.") % {"code": code}
+    return BusinessRuleViolation(ErrorCode.ACCOUNT_CODE_TAKEN, message, fields={"code": [message]})
+
+
+def _checked_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise BusinessRuleViolation(
+            ErrorCode.VALIDATION_ERROR,
+            _("An account needs a name of 1-200 characters."),
+            fields={"name": [_("1-200 characters.")]},
+        )
+    return name
+
+
+def _checked_kind(kind: str) -> str:
+    if kind not in AccountKind.values:
+        raise BusinessRuleViolation(
+            ErrorCode.VALIDATION_ERROR,
+            _("Unknown account kind."),
+            fields={"kind": [", ".join(AccountKind.values)]},
+        )
+    return kind
+
+
+def account_create(
+    *, actor: Any | None, code: str, name: str, kind: str, branch: Branch | None = None
+) -> Account:
+    """Add an account to the chart; shared by every branch, or one branch's own when ``branch`` is given."""
+    from control_plane.audit.services import audit_record
+
+    account = Account(
+        code=_checked_code(code), name=_checked_name(name), kind=_checked_kind(kind), branch=branch
+    )
+    try:
+        with transaction.atomic():
+            account.save()
+            audit_record(
+                actor=actor, action="ledger.account.create", target=account, changes=_account_values(account)
+            )
+    except IntegrityError as error:  # created at the same moment by someone else
+        raise _code_taken(account.code) from error
+    return account
+
+
+def account_update(
+    *,
+    actor: Any | None,
+    account_id: int,
+    code: str | None = None,
+    name: str | None = None,
+    kind: str | None = None,
+    is_active: bool | None = None,
+    branch: Branch | Keep | None = KEEP,
+) -> Account:
+    """Change an account of the chart; None (and ``KEEP`` for the branch) leaves a field as it is.
+
+    Once an account has postings its code and kind are fixed (history would change meaning); the
+    control accounts the product posts to by code keep their code, kind and branch and stay active.
+    """
+    from control_plane.audit.services import audit_record, diff
+
+    with transaction.atomic():
+        account = Account.objects.select_for_update(of=("self",)).select_related("branch").get(pk=account_id)
+        before = _account_values(account)
+        control = is_control_account(account.code)
+        new_code = code.strip() if code is not None else account.code
+        new_kind = kind if kind is not None else account.kind
+        new_branch = account.branch if isinstance(branch, Keep) else branch
+        structural = {
+            field: [message]
+            for field, changed, message in (
+                ("code", new_code != account.code, _("The code cannot change.")),
+                ("kind", new_kind != account.kind, _("The kind cannot change.")),
+                ("branch", new_branch != account.branch, _("The branch cannot change.")),
+            )
+            if changed
+        }
+        if control and (structural or is_active is False):
+            fields = dict(structural)
+            if is_active is False:
+                fields["is_active"] = [_("A control account stays active.")]
+            raise BusinessRuleViolation(
+                ErrorCode.ACCOUNT_IS_CONTROL,
+                _(
+                    "Account %(code)s is a control account the cooperative's transactions post to: "
+                    "only its name can change."
+                )
+                % {"code": account.code},
+                fields=fields,
+            )
+        fixed = {field: messages for field, messages in structural.items() if field in ("code", "kind")}
+        if fixed and account_has_postings(account):
+            raise BusinessRuleViolation(
+                ErrorCode.ACCOUNT_HAS_POSTINGS,
+                _("Account %(code)s has postings: its code and kind cannot change.") % {"code": account.code},
+                fields=fixed,
+            )
+        if new_code != account.code:
+            account.code = _checked_code(new_code, account_id=account.pk)
+        if name is not None:
+            account.name = _checked_name(name)
+        account.kind = _checked_kind(new_kind)
+        account.branch = new_branch
+        if is_active is not None:
+            account.is_active = is_active
+        changes = diff(before, _account_values(account))
+        if changes:
+            try:
+                with transaction.atomic():
+                    account.save()
+            except IntegrityError as error:
+                raise _code_taken(account.code) from error
+            audit_record(actor=actor, action="ledger.account.update", target=account, changes=changes)
+    return account
