@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import bench_database_url, machine, recreate_database
+from bench.common import bench_workspace, machine, run_in_own_database, say
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "books.json"
@@ -39,36 +39,11 @@ POSTED_AT = "2026-11-24 10:00:00+00"
 
 
 def main() -> int:
-    bench_url, maintenance_url, name = bench_database_url("_bench_books")
-    recreate_database(maintenance_url, name)
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "control_plane.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    try:
-        return _run()
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        recreate_database(maintenance_url, name, drop_only=True)
-
-
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    return run_in_own_database("_bench_books", _run)
 
 
 def _workspace() -> Any:
-    from django.core.management import call_command
-
-    from tenants import services
-    from tenants.services import AdminSpec, CooperativeSpec, cooperative_provision
-
-    call_command("migrate_schemas", "--shared", verbosity=0)
-    services.template_ensure()
-    return cooperative_provision(
-        spec=CooperativeSpec(name="Bench samity", slug="bench-books", country="BD"),
-        admin=AdminSpec(username="admin", password=None, email="admin@bench.example"),
-    )
+    return bench_workspace("bench-books")
 
 
 def _accounts() -> list[int]:
@@ -245,7 +220,7 @@ def _fill_journal(target_lines: int) -> int:
         journal_post_batch(postings=postings)
         present += 2 * len(postings)
         if number % 100_000 < 10_000:
-            _say(f"    journal at {present:,} lines")
+            say(f"    journal at {present:,} lines")
     return JournalLine.objects.count()
 
 
@@ -283,21 +258,21 @@ def _run() -> int:
     cooperative = _workspace()
     with tenant_context(cooperative):
         account_ids = _accounts()
-        _say(f"  {len(account_ids)} accounts in {BRANCHES} branches")
+        say(f"  {len(account_ids)} accounts in {BRANCHES} branches")
         commit_floor = _commit_floor()
         single = _single_postings(account_ids)
         commit_floor_after = _commit_floor()
-        _say(
+        say(
             f"  single postings: {single['per_s']}/s (bare committed INSERTs: {commit_floor['per_s']}/s "
             f"before, {commit_floor_after['per_s']}/s after)"
         )
         batch = _batch_postings(account_ids)
         floor_s = _copy_floor()
         ratio = batch["seconds"] / floor_s
-        _say(f"  batch postings: {batch['per_s']}/s; COPY floor {floor_s * 1000:.1f} ms; ratio {ratio:.1f}x")
+        say(f"  batch postings: {batch['per_s']}/s; COPY floor {floor_s * 1000:.1f} ms; ratio {ratio:.1f}x")
         lines = _fill_journal(JOURNAL_LINES)
         trial = _trial_balance_ms()
-        _say(f"  trial balance over {lines:,} lines: {trial['median_ms']} ms")
+        say(f"  trial balance over {lines:,} lines: {trial['median_ms']} ms")
         chain = ledger_verify()
         with connection.cursor() as cursor:
             cursor.execute("SELECT COUNT(*) FROM ledger_accountdaybalance")

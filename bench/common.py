@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -39,3 +41,39 @@ def recreate_database(maintenance_url: str, name: str, *, drop_only: bool = Fals
 
 def machine() -> dict[str, Any]:
     return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}
+
+
+def run_in_own_database(suffix: str, run: Callable[[], int]) -> int:
+    """Run a benchmark in a database of its own (<name><suffix>), created before and dropped after."""
+    bench_url, maintenance_url, name = bench_database_url(suffix)
+    recreate_database(maintenance_url, name)
+    os.environ["DATABASE_URL"] = bench_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "control_plane.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    try:
+        return run()
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        recreate_database(maintenance_url, name, drop_only=True)
+
+
+def say(message: str) -> None:
+    """Progress for the person watching, on stderr (stdout carries the figures)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def bench_workspace(slug: str) -> Any:
+    """A migrated database with the workspace template and one Bangladeshi cooperative."""
+    from django.core.management import call_command
+
+    from tenants import services
+    from tenants.services import AdminSpec, CooperativeSpec, cooperative_provision
+
+    call_command("migrate_schemas", "--shared", verbosity=0)
+    services.template_ensure()
+    return cooperative_provision(
+        spec=CooperativeSpec(name="Bench samity", slug=slug, country="BD"),
+        admin=AdminSpec(username="admin", password=None, email="admin@bench.example"),
+    )

@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.common import bench_database_url, machine, recreate_database
+from bench.common import bench_workspace, machine, run_in_own_database, say
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "members.json"
@@ -114,36 +114,11 @@ LANGUAGES = (("bn", "BD"), ("vi", "VN"), ("th", "TH"))
 
 
 def main() -> int:
-    bench_url, maintenance_url, name = bench_database_url("_bench_members")
-    recreate_database(maintenance_url, name)
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "control_plane.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    try:
-        return _run()
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        recreate_database(maintenance_url, name, drop_only=True)
-
-
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    return run_in_own_database("_bench_members", _run)
 
 
 def _workspace() -> Any:
-    from django.core.management import call_command
-
-    from tenants import services
-    from tenants.services import AdminSpec, CooperativeSpec, cooperative_provision
-
-    call_command("migrate_schemas", "--shared", verbosity=0)
-    services.template_ensure()
-    return cooperative_provision(
-        spec=CooperativeSpec(name="Bench samity", slug="bench-members", country="BD"),
-        admin=AdminSpec(username="admin", password=None, email="admin@bench.example"),
-    )
+    return bench_workspace("bench-members")
 
 
 # --- The members ---------------------------------------------------------------------------------
@@ -420,7 +395,7 @@ def _run() -> int:
     with tenant_context(cooperative):
         setup = _members()
         members = setup.pop("sample")
-        _say(
+        say(
             f"  {setup['members']:,} members in {BRANCHES} branches (prepared {setup['prepare_s']} s, "
             f"inserted {setup['insert_s']} s, vacuum analyze {setup['vacuum_analyze_s']} s)"
         )
@@ -435,7 +410,7 @@ def _run() -> int:
             for caller, visible in callers.items():
                 figures = _measure(query, visible, PAGE_SIZE)
                 kinds[kind][caller] = figures
-                _say(
+                say(
                     f"  {kind:22} {caller:12} p50 {figures['p50_ms']:7.2f} ms  "
                     f"p95 {figures['p95_ms']:7.2f} ms  hits {figures['hits']:3}  "
                     f"matching {figures['matching']:6}  index {figures['uses_index']}"
