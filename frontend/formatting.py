@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from babel.dates import format_date
 from babel.numbers import format_currency, get_currency_precision
@@ -50,3 +51,18 @@ def format_money(minor_units: int, currency: str, language: str, *, native_digit
         amount, currency, locale=babel_locale(language), currency_digits=True, decimal_quantization=True
     )
     return to_native_digits(text, language) if native_digits else text
+
+
+def cooperative_money(minor_units: int, cooperative: Any, language: str) -> str:
+    """An amount of ``cooperative``'s money as ``language`` writes it, in its digits where it chose them.
+
+    What the money tags of the staff pages show; ``cooperative`` is the page's (None outside one).
+    """
+    from tenants.db import NO_CURRENCY
+
+    return format_money(
+        int(minor_units),
+        str(getattr(cooperative, "currency", "") or NO_CURRENCY),
+        language,
+        native_digits=bool(getattr(cooperative, "use_native_digits", False)),
+    )

@@ -31,10 +31,14 @@ def current_cooperative() -> Cooperative | None:
     return None
 
 
+# ISO 4217's code for "no currency": what amounts are written in outside a cooperative's workspace.
+NO_CURRENCY = "XXX"
+
+
 def workspace_currency() -> str:
-    """The ISO 4217 code of the workspace's currency ("XXX", no currency, outside a workspace)."""
+    """The ISO 4217 code of the workspace's currency (``NO_CURRENCY`` outside a workspace)."""
     tenant: Any = getattr(connection, "tenant", None)
-    return str(getattr(tenant, "currency", "") or "XXX")
+    return str(getattr(tenant, "currency", "") or NO_CURRENCY)
 
 
 def workspace_language() -> str:

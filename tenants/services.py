@@ -27,6 +27,7 @@ from django_tenants.utils import schema_context, schema_exists, tenant_context
 
 from control_plane.audit.services import audit_record
 from control_plane.errors import BusinessRuleViolation, ErrorCode
+from tenants.db import NO_CURRENCY
 from tenants.models import Cooperative, Domain, Lifecycle
 from tenants.presets import preset_for
 
@@ -189,7 +190,7 @@ def template_ensure(*, verbosity: int = 0) -> Cooperative:
             name="Workspace template",
             slug="workspace-template",
             country="ZZ",  # ISO 3166 user-assigned: no country
-            currency="XXX",  # ISO 4217: "no currency" (the template holds no money)
+            currency=NO_CURRENCY,  # the template holds no money
             default_language="en",
             time_zone="UTC",
             lifecycle=Lifecycle.TEMPLATE,

@@ -34,6 +34,7 @@ from core_banking.savings.models import (
     SavingsProduct,
 )
 from frontend.formatting import babel_locale
+from tenants.db import NO_CURRENCY
 
 # Amounts are BIGINT in PostgreSQL; anything near that is a typing mistake.
 LARGEST_AMOUNT_MINOR = 2**62
@@ -106,7 +107,7 @@ class AmountField(forms.CharField):
 
     def __init__(self, *, positive: bool = True, **kwargs: Any) -> None:
         self.positive = positive
-        self.currency = "XXX"
+        self.currency = NO_CURRENCY  # until the form says which (``form_money``)
         self.language = "en"
         # No max_length: its validator would run on the cleaned integer; the widget limits typing.
         kwargs.setdefault(

@@ -33,11 +33,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from django.db import connection
 from django.utils.translation import get_language, gettext
 
 from core_banking.members.models import Member
 from frontend.formatting import format_money
+from tenants.db import workspace_currency
 
 ExitBlockerCheck = Callable[[Member], Sequence[str]]
 
@@ -78,9 +78,7 @@ def exit_blockers(member: Member) -> dict[str, list[str]]:
 
 
 def _money(amount_minor: int) -> str:
-    tenant = getattr(connection, "tenant", None)
-    currency = str(getattr(tenant, "currency", "") or "XXX")
-    return format_money(amount_minor, currency, get_language() or "en")
+    return format_money(amount_minor, workspace_currency(), get_language() or "en")
 
 
 def savings_under_lien(member: Member) -> list[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import connection
 from django.db.models import QuerySet, Sum
 
 from core_banking.members.models import Member
@@ -13,6 +12,7 @@ from core_banking.savings.models import AccountStatus, SavingsAccount
 from core_banking.shares.exit_rules import exit_blockers
 from core_banking.shares.models import MemberExit, ShareAccount, ShareSettings, ShareTransaction
 from core_banking.shares.services import share_settings_defaults
+from tenants.db import workspace_currency
 
 
 def share_settings_current() -> ShareSettings:
@@ -20,8 +20,7 @@ def share_settings_current() -> ShareSettings:
     stored = ShareSettings.objects.first()
     if stored is not None:
         return stored
-    tenant = getattr(connection, "tenant", None)
-    return share_settings_defaults(str(getattr(tenant, "currency", "") or "XXX"))
+    return share_settings_defaults(workspace_currency())
 
 
 def members_visible(*, visible_branch_ids: list[int] | None) -> QuerySet[Member]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from frontend.formatting import format_money
+from frontend.formatting import cooperative_money
 
 register = template.Library()
 
@@ -16,10 +16,5 @@ def amount(context: Any, minor_units: int | None, blank_zero: bool = False) -> s
     """Minor units in the cooperative's currency and the reader's language; "" for none (or zero if asked)."""
     if minor_units is None or (blank_zero and not minor_units):
         return ""
-    cooperative = context.get("cooperative")
-    return format_money(
-        int(minor_units),
-        str(getattr(cooperative, "currency", "") or "XXX"),
-        getattr(context.get("request"), "LANGUAGE_CODE", "en"),
-        native_digits=bool(getattr(cooperative, "use_native_digits", False)),
-    )
+    language = getattr(context.get("request"), "LANGUAGE_CODE", "en")
+    return cooperative_money(minor_units, context.get("cooperative"), language)

@@ -6,7 +6,8 @@ from typing import Any
 
 from django import template
 
-from frontend.formatting import babel_locale, format_money
+from frontend.formatting import babel_locale, cooperative_money
+from tenants.db import NO_CURRENCY
 
 register = template.Library()
 
@@ -15,7 +16,7 @@ def _reader(context: dict[str, Any]) -> tuple[str, str, bool]:
     request = context.get("request")
     language = getattr(request, "LANGUAGE_CODE", "en")
     cooperative = context.get("cooperative")
-    currency = str(getattr(cooperative, "currency", "") or "XXX")
+    currency = str(getattr(cooperative, "currency", "") or NO_CURRENCY)
     return language, currency, bool(getattr(cooperative, "use_native_digits", False))
 
 
@@ -24,8 +25,8 @@ def money(context: dict[str, Any], minor_units: int | None) -> str:
     """৳1,00,000.00 / 1.500.000 ₫ / ฿20.75, with native digits where the cooperative uses them."""
     if minor_units is None:
         return ""
-    language, currency, native = _reader(context)
-    return format_money(int(minor_units), currency, language, native_digits=native)
+    language = getattr(context.get("request"), "LANGUAGE_CODE", "en")
+    return cooperative_money(minor_units, context.get("cooperative"), language)
 
 
 @register.simple_tag(takes_context=True)

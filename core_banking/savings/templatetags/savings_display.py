@@ -10,14 +10,20 @@ from babel.numbers import format_decimal
 from django import template
 
 from core_banking.staff.roles import Capability
-from frontend.formatting import babel_locale, format_local_date, format_money, to_native_digits
+from frontend.formatting import (
+    babel_locale,
+    cooperative_money,
+    format_local_date,
+    to_native_digits,
+)
+from tenants.db import NO_CURRENCY
 
 register = template.Library()
 
 
 def _currency(context: Any) -> str:
     cooperative = context.get("cooperative")
-    return str(getattr(cooperative, "currency", "") or "XXX")
+    return str(getattr(cooperative, "currency", "") or NO_CURRENCY)
 
 
 @register.simple_tag(takes_context=True)
@@ -25,15 +31,8 @@ def money(context: Any, minor_units: int | None) -> str:
     """Integer minor units in the cooperative's currency: ৳১,০০,০০০.০০ / 1.500.000 ₫ / ฿1,250.75."""
     if minor_units is None:
         return ""
-    request = context.get("request")
-    language = getattr(request, "LANGUAGE_CODE", "en")
-    cooperative = context.get("cooperative")
-    return format_money(
-        int(minor_units),
-        _currency(context),
-        language,
-        native_digits=bool(getattr(cooperative, "use_native_digits", False)),
-    )
+    language = getattr(context.get("request"), "LANGUAGE_CODE", "en")
+    return cooperative_money(minor_units, context.get("cooperative"), language)
 
 
 @register.simple_tag(takes_context=True)
