@@ -8,6 +8,10 @@ a day close), the voucher sequence row, then the ledger's chain head.
 Rules:
 - a voucher or a correction is refused for a branch and day that is closed (``day_closed``), and
   PostgreSQL refuses any entry dated in a closed period (``period_closed``);
+- so is any money movement entered at the branch's counter (the office channel of savings,
+  shares, cash and lending): those services call ``counter_day_open_require``
+  (``core_banking.accounting.day_rules``); field collections, imports and system postings still
+  land on a closed day;
 - a month is closed once the year it ends is not an unclosed fiscal year's end; the last month of
   a fiscal year is closed by the year-end closing, which first moves every branch's income and
   expense into retained surplus;
@@ -29,7 +33,7 @@ from django.utils.translation import gettext as _
 
 from control_plane.audit.services import audit_record, diff
 from control_plane.errors import BusinessRuleViolation, ErrorCode
-from core_banking.accounting import selectors
+from core_banking.accounting import day_rules, selectors
 from core_banking.accounting.fiscal import FiscalYear, first_year_end_after, is_month_end
 from core_banking.accounting.models import (
     VOUCHER_PREFIX,
@@ -48,7 +52,7 @@ from core_banking.ledger.services import LineSpec, journal_correct, journal_post
 from core_banking.money import from_minor
 from core_banking.organisation.models import Branch
 from core_banking.staff.roles import Capability
-from tenants.db import current_schema, workspace_currency
+from tenants.db import workspace_currency
 
 
 @dataclass(frozen=True)
@@ -121,28 +125,28 @@ def _require_not_future(day: dt.date, field: str = "value_date") -> None:
 
 def _day_lock(branch_id: int, *, exclusive: bool) -> None:
     """Postings of a branch share its day lock; a day close takes it alone, so totals miss nothing."""
-    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {function}(hashtextextended(%s, 0))",
-            [f"{current_schema()}:accounting-day:{branch_id}"],
-        )
+    day_rules.day_lock(branch_id, exclusive=exclusive)
 
 
 def branch_day_open_require(*, branch: Branch, day: dt.date) -> None:
-    """Refuse an office posting into a branch's closed day (other modules may call this too)."""
+    """Refuse an office voucher or correction into a branch's closed day (the caller holds the day lock).
+
+    Money movements of the modules (savings, shares, cash, lending) call
+    ``counter_day_open_require``, which takes the lock itself and lets field, import and system
+    postings through.
+    """
     if selectors.day_is_closed(branch_id=branch.pk, day=day):
-        raise BusinessRuleViolation(
-            ErrorCode.DAY_CLOSED,
-            _("The day %(day)s is closed for branch %(branch)s.")
-            % {"day": day.isoformat(), "branch": branch.code},
-            fields={"value_date": [_("This branch's day is closed.")]},
-        )
+        raise day_rules.day_closed_error(branch=branch, day=day, counter=False)
 
 
 @transaction.atomic
 def branch_day_close(*, actor: Any | None, branch: Branch, day: dt.date) -> BranchDayClose:
-    """Close a branch's day with its totals; closing it again returns the first close."""
+    """Close a branch's day with its totals; closing it again returns the first close.
+
+    From then on the branch's counter takes nothing more for that day (``counter_day_open_require``):
+    the exclusive day lock waits for the postings in flight, so the totals include every posting
+    that was accepted, and any posting checked afterwards sees the close.
+    """
     _require_not_future(day, "day")
     _day_lock(branch.pk, exclusive=True)
     existing = BranchDayClose.objects.filter(branch=branch, day=day).first()

@@ -9,9 +9,13 @@
 - ``cash_day_close`` counts a holder's cash by denomination against the book on a business date
   and posts the difference: a shortage Dr 1450 / Cr holder, a surplus Dr holder / Cr 2310.
 
-Locks are taken in one order: holder rows (by id), then the handover row, then the ledger's
-chain head (inside ``journal_post``). Internal cash movements concern no member, so they queue
-no member message.
+A branch's closed day (``accounting.services.branch_day_close``) takes no more cash movements:
+handovers dated on it are neither sent nor confirmed, and a count's difference is not posted on it
+(``counter_day_open_require``, ``day_closed``).
+
+Locks are taken in one order: holder rows (by id), then the handover row, then the branch's day
+lock (shared), then the ledger's chain head (inside ``journal_post``). Internal cash movements
+concern no member, so they queue no member message.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from control_plane.audit.services import audit_record
 from control_plane.errors import BusinessRuleViolation, ErrorCode
+from core_banking.accounting.day_rules import OFFICE_CHANNEL, counter_day_open_require
 from core_banking.cash import access, selectors
 from core_banking.cash.denominations import CountError, CountTotal, count_total
 from core_banking.cash.models import CashDayClose, CashHandover, CashHolder, HandoverStatus, HolderKind
@@ -274,6 +279,7 @@ def cash_handover_send(
                 return _replayed_send(earlier, wanted)
             _refuse_closed_day(giver, value_date)
             _refuse_closed_day(receiver, value_date)
+            counter_day_open_require(branch=branch, day=value_date, channel=OFFICE_CHANNEL)
             available = _available_minor(giver)
             if amount_minor > available:
                 raise _insufficient(giver, available)
@@ -384,6 +390,7 @@ def cash_handover_confirm(*, actor: Any, handover_id: int) -> CashHandover:
         giver, receiver = handover.giver, handover.receiver
         _refuse_closed_day(giver, handover.value_date)
         _refuse_closed_day(receiver, handover.value_date)
+        counter_day_open_require(branch=handover.branch, day=handover.value_date, channel=OFFICE_CHANNEL)
         available = selectors.balance_minor(giver.account_id)
         if handover.amount_minor > available:
             raise _insufficient(giver, available)
@@ -527,6 +534,7 @@ def cash_day_close(
             difference = total.total_minor - book
             entry = None
             if difference:
+                counter_day_open_require(branch=branch, day=business_date, channel=OFFICE_CHANNEL)
                 entry = _post_difference(holder, business_date, difference, actor)
             close = CashDayClose.objects.create(
                 holder=holder,

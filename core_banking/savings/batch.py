@@ -3,7 +3,8 @@
 Every deposit gets its own balanced, chained ledger entry (``journal_post_batch``), its own
 savings transaction and its member's SMS in the outbox; keys seen before answer with their
 first result. All or nothing: a bad deposit refuses the batch, naming it (the sync layer checks
-items before batching them).
+items before batching them). Field and import batches land on a branch's closed day; an office
+batch is refused there (``day_closed``), as one deposit at the counter is.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.utils import timezone, translation
 from psycopg.types.json import Jsonb
 
 from control_plane.errors import BusinessRuleViolation, ErrorCode
+from core_banking.accounting.day_rules import counter_day_open_require, day_close_applies
 from core_banking.ledger.db import server_cursor
 from core_banking.ledger.presets import cash_account_code
 from core_banking.ledger.services import BatchPosting, LineSpec, PostingRequest, actor_id, journal_post_batch
@@ -95,11 +97,39 @@ def savings_deposit_batch(
                 raise _refused(
                     number, ErrorCode.SAVINGS_ACCOUNT_NOT_ACTIVE, f"account is {account.status}", "account_id"
                 )
+        if day_close_applies(channel):
+            _require_open_days(cursor, deposits, locked, channel)
         posted = journal_post_batch(postings=_postings(deposits, locked), actor=actor)
         writer = _BatchWriter(deposits=deposits, posted=posted, locked=locked)
         writer.find_earlier(cursor)
         writer.write(cursor, actor_id=actor_id(actor), channel=channel)
         return writer.answers()
+
+
+def _require_open_days(
+    cursor: Any, deposits: Sequence[DepositRequest], locked: dict[int, _Locked], channel: str
+) -> None:
+    """Refuse the batch when a new deposit falls on its branch's closed day (day locks in branch id order).
+
+    Deposits whose keys were posted before answer with their first result, closed day or not.
+    """
+    cursor.execute(
+        "SELECT idempotency_key FROM savings_savingstransaction WHERE idempotency_key = ANY(%s)",
+        [[deposit.idempotency_key for deposit in deposits]],
+    )
+    posted_before = {row[0] for row in cursor.fetchall()}
+    first_of: dict[tuple[int, dt.date], int] = {}  # (branch id, day) -> the first deposit's number
+    for number, deposit in enumerate(deposits):
+        if deposit.idempotency_key not in posted_before:
+            first_of.setdefault((locked[deposit.account_id].branch_id, deposit.value_date), number)
+    for (branch_id, day), number in sorted(first_of.items()):
+        account = locked[deposits[number].account_id]
+        try:
+            counter_day_open_require(
+                branch=Branch(id=branch_id, code=account.branch_code), day=day, channel=channel
+            )
+        except BusinessRuleViolation as error:
+            raise _refused(number, error.code, error.message, "value_date") from error
 
 
 def _postings(deposits: Sequence[DepositRequest], locked: dict[int, _Locked]) -> list[PostingRequest]:

@@ -6,6 +6,10 @@ taken in one order everywhere: savings account rows (by id), then the ledger's c
 
 No overdraft under any concurrency: a withdrawal locks the account row, re-reads it, checks the
 rules, then writes; PostgreSQL's CHECK (balance >= 0) is the last line of defence.
+
+A branch's closed day takes no more office movements (``counter_day_open_require``, after the
+account rows and before the chain head; field, import and system movements still land). A key
+posted before the close answers with its first result, closed day or not.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from psycopg.types.json import Jsonb
 
 from control_plane.audit.services import audit_record, diff
 from control_plane.errors import BusinessRuleViolation, ErrorCode
+from core_banking.accounting.day_rules import counter_day_open_require, counter_day_statement_parameters
 from core_banking.ledger.db import prepared_fetchall, prepared_fetchone
 from core_banking.ledger.models import Account, JournalEntry
 from core_banking.ledger.presets import cash_account_code
@@ -517,8 +522,10 @@ def _kind_label(language: str, kind: TransactionKind) -> str:
 # The deposit's own writes around its posting, in the same statement (``posting_statement``): the
 # balance (the guard: it matches only an active account whose branch and control account are still
 # what the cached target says, so the entry's content is right; an account's number never
-# changes), then the savings transaction and the SMS. The account is found by its id alone, so
-# its primary key drives the statement whatever the planner thinks of the other indexes.
+# changes; and, for the office channel, whose branch's day is not closed, checked under the day
+# lock as ``counter_day_open_require`` does), then the savings transaction and the SMS. The
+# account is found by its id alone, so its primary key drives the statement whatever the planner
+# thinks of the other indexes.
 _DEPOSIT_ONE_SQL = posting_statement(
     guard="""
     UPDATE savings_savingsaccount AS a SET balance_minor = a.balance_minor + %(amount)s::bigint
@@ -527,6 +534,8 @@ _DEPOSIT_ONE_SQL = posting_statement(
       AND b.id = a.branch_id AND b.code = %(branch_code)s::text
       AND p.id = a.product_id AND c.id = p.control_account_id AND c.code = %(control_code)s::text
       AND m.id = a.member_id
+      AND accounting_counter_day_open(%(day_check)s::boolean, %(day_lock_key)s::text, a.branch_id,
+          %(value_date)s::date)
     RETURNING a.id AS account_id, a.balance_minor, m.id AS member_id, m.phone, m.message_language""",
     after="""movement AS (
     INSERT INTO savings_savingstransaction (account_id, kind, amount_minor, balance_after_minor, value_date,
@@ -562,7 +571,8 @@ def _deposit_in_one_statement(
     """The teller's deposit in one round trip (outside any transaction): one statement, committed alone.
 
     None when anything is out of the ordinary (a key seen before, an account changed, closed or
-    unknown, a closed day): nothing was written, and the step-by-step path handles it.
+    unknown, a closed period, or for the office channel a closed branch day): nothing was written,
+    and the step-by-step path handles it.
     """
     target = _deposit_target(str(getattr(connection, "schema_name", "")), account_id)
     if target is None:
@@ -597,13 +607,15 @@ def _deposit_in_one_statement(
         ),
         "pending": OutboxStatus.PENDING.value,
         "no_recipient": OutboxStatus.NO_RECIPIENT.value,
+        **counter_day_statement_parameters(branch_id=target.branch_id, channel=channel),
     }
     try:
         rows = prepared_fetchall(_DEPOSIT_ONE_SQL, parameters)
     except psycopg.Error:
         return None  # nothing was written; the step-by-step path replays or explains
     if not rows:
-        _deposit_target.cache_clear()  # the account changed (or closed) since it was cached
+        # The account changed (or closed) since it was cached, or the branch's day is closed.
+        _deposit_target.cache_clear()
         return None
     row = rows[0]
     balance_after, transaction_id, created_at = row[5:8]
@@ -660,6 +672,7 @@ def savings_deposit(
             if not rows:
                 raise _deposit_refusal(account_id)
             locked = _Locked(*rows[0])
+            _counter_day_open(locked, value_date, channel, idempotency_key)
             posting = journal_post_result(
                 idempotency_key=idempotency_key,
                 value_date=value_date,
@@ -691,6 +704,18 @@ def savings_deposit(
             )
     except _Replayed:
         return _replayed(idempotency_key, account_id, amount_minor, value_date)
+
+
+def _counter_day_open(locked: _Locked, value_date: dt.date, channel: str, idempotency_key: str) -> None:
+    """Refuse an office movement on the account's branch's closed day, unless its key was posted before."""
+    try:
+        counter_day_open_require(
+            branch=Branch(id=locked.branch_id, code=locked.branch_code), day=value_date, channel=channel
+        )
+    except BusinessRuleViolation:
+        if SavingsTransaction.objects.filter(idempotency_key=idempotency_key).exists():
+            raise _Replayed from None  # posted while the day was open: answer with it
+        raise
 
 
 def _deposit_refusal(account_id: int) -> BusinessRuleViolation:
@@ -768,14 +793,22 @@ def _take(
     message_kind: MessageKind,
     counter_account_code: str,
     check_rules: bool = True,
+    credit_lines: Sequence[LineSpec] = (),
 ) -> SavingsTransaction:
     _require_amount(amount_minor)
+    if credit_lines and sum(line.credit_minor - line.debit_minor for line in credit_lines) != amount_minor:
+        raise BusinessRuleViolation(
+            ErrorCode.ENTRY_UNBALANCED,
+            "The accounts credited do not add up to the amount taken.",
+            fields={"credit_lines": [f"Must add up to {amount_minor}."]},
+        )
     try:
         with transaction.atomic():
             account, locked = _lock_for_withdrawal(account_id)
             # After the lock: a concurrent request with this key has committed by now if it ran.
             if SavingsTransaction.objects.filter(idempotency_key=idempotency_key).exists():
                 raise _Replayed
+            counter_day_open_require(branch=account.branch, day=value_date, channel=channel)
             if check_rules:
                 _check_withdrawal(account, locked, amount_minor, value_date)
             balance_after = locked.balance_minor - amount_minor
@@ -787,9 +820,14 @@ def _take(
                 memo=_memo(kind, locked.number, memo),
                 lines=[
                     LineSpec(locked.control_code, debit_minor=amount_minor),
-                    LineSpec(
-                        counter_account_code or cash_account_code(locked.branch_code),
-                        credit_minor=amount_minor,
+                    *(
+                        credit_lines
+                        or [
+                            LineSpec(
+                                counter_account_code or cash_account_code(locked.branch_code),
+                                credit_minor=amount_minor,
+                            )
+                        ]
                     ),
                 ],
                 actor=actor,
@@ -855,25 +893,36 @@ def savings_pay_to_account(
     amount_minor: int,
     value_date: dt.date,
     idempotency_key: str,
-    credit_account_code: str,
+    credit_account_code: str = "",
+    credit_lines: Sequence[LineSpec] = (),
     actor: Any | None = None,
     memo: str = "",
+    channel: str = Channel.OFFICE,
 ) -> SavingsTransaction:
     """Take money from savings to pay something the member owes (a loan instalment): no cash moves.
 
-    The lending module names the account to credit (loans receivable, interest income...).
+    The lending module names the account to credit (``credit_account_code``), or several
+    (``credit_lines``: principal to loans receivable, interest to interest income...) adding up to
+    the amount, so one entry carries the whole payment.
     """
+    if bool(credit_account_code) == bool(credit_lines):
+        raise BusinessRuleViolation(
+            ErrorCode.VALIDATION_ERROR,
+            "Name one account to credit, or the lines to credit.",
+            fields={"credit_lines": ["Either an account code or lines."]},
+        )
     return _take(
         account_id=account_id,
         amount_minor=amount_minor,
         value_date=value_date,
         idempotency_key=idempotency_key,
         actor=actor,
-        channel=Channel.OFFICE,
+        channel=channel,
         memo=memo,
         kind=TransactionKind.LOAN_REPAYMENT,
         message_kind=MessageKind.SAVINGS_WITHDRAWAL,
         counter_account_code=credit_account_code,
+        credit_lines=credit_lines,
     )
 
 
@@ -912,6 +961,8 @@ def savings_transfer(
             target, target_locked = locked_rows[to_account_id]
             if SavingsTransaction.objects.filter(idempotency_key=out_key).exists():
                 raise _Replayed
+            # The entry is dated in the source account's branch: its day decides.
+            counter_day_open_require(branch=source.branch, day=value_date, channel=Channel.OFFICE)
             if source.member_id != target.member_id:
                 raise BusinessRuleViolation(
                     ErrorCode.TRANSFER_BETWEEN_MEMBERS,
@@ -1034,6 +1085,8 @@ def savings_correct(
                 fields={"corrected_amount_minor": [f"Not {abs(original.amount_minor)}, not below 0."]},
             )
         account, locked = _lock_for_withdrawal(original.account_id)
+        # The correction's entries are dated in the original's branch, on ``value_date``.
+        counter_day_open_require(branch=original.entry.branch, day=value_date, channel=Channel.OFFICE)
         difference = sign * corrected_amount_minor - original.amount_minor
         balance_after = locked.balance_minor + difference
         if balance_after < locked.lien_minor:

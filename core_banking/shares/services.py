@@ -8,6 +8,9 @@ share account, the member's savings accounts (by id), then the ledger's chain he
 A purchase is Dr cash of the member's branch (1100-<branch>) / Cr share capital (3100); the exit
 withdrawal is the reverse. A replay of an idempotency key with the same content answers with what
 was recorded the first time and writes nothing; with other content it is refused.
+
+A branch's closed day takes no more office purchases or exits (``counter_day_open_require``, after
+the rows above and before the chain head); field, import and system purchases still land.
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ from django.utils import timezone, translation
 
 from control_plane.audit.services import audit_record, diff
 from control_plane.errors import BusinessRuleViolation, ErrorCode
+from core_banking.accounting.day_rules import counter_day_open_require
 from core_banking.ledger import presets
 from core_banking.ledger.services import LineSpec, actor_id, journal_post_result
 from core_banking.members.models import Member, MemberStatus
+from core_banking.organisation.models import Branch
 from core_banking.savings.models import AccountStatus, Channel, SavingsAccount, SavingsTransaction
 from core_banking.savings.models import TransactionKind as SavingsTransactionKind
 from core_banking.shares.exit_rules import exit_blockers
@@ -301,6 +306,7 @@ def share_purchase(
                 )
             account = _lock_share_account(member, opened_on=value_date)
             assert account is not None
+            counter_day_open_require(branch=member.branch, day=value_date, channel=channel)
             held_after = account.shares + shares
             if terms.maximum_shares is not None and held_after > terms.maximum_shares:
                 room = max(terms.maximum_shares - account.shares, 0)
@@ -499,6 +505,12 @@ def member_exit(
             .exclude(status=AccountStatus.CLOSED)
             .order_by("id")
         )
+        # The share payout is dated in the member's branch, each savings payout in its account's:
+        # every one of those days must be open (day locks taken in branch id order, as a month close
+        # takes them).
+        branch_ids = {member.branch_id} | {account.branch_id for account in savings_accounts}
+        for branch in Branch.objects.filter(pk__in=branch_ids).order_by("pk"):
+            counter_day_open_require(branch=branch, day=exit_date, channel=Channel.OFFICE)
         blockers = exit_blockers(member)
         if blockers:
             raise BusinessRuleViolation(
