@@ -114,10 +114,18 @@ class ErrorCode(enum.StrEnum):
     CASH_DAY_CLOSED = "cash_day_closed"
     CASH_CLOSE_DATE_INVALID = "cash_close_date_invalid"
     CASH_DENOMINATION_INVALID = "cash_denomination_invalid"
+    # Working-day calendar (core_banking.organisation)
+    HOLIDAY_EXISTS = "holiday_exists"
+    HOLIDAY_UNKNOWN = "holiday_unknown"
+    WEEKDAYS_INVALID = "weekdays_invalid"
+    CALENDAR_RANGE_INVALID = "calendar_range_invalid"
 
 
 # HTTP status per code where it is not 400.
 _STATUS: dict[ErrorCode, int] = {
+    # Working-day calendar
+    ErrorCode.HOLIDAY_EXISTS: status.HTTP_409_CONFLICT,
+    ErrorCode.HOLIDAY_UNKNOWN: status.HTTP_404_NOT_FOUND,
     # Accounting
     ErrorCode.DAY_CLOSED: status.HTTP_409_CONFLICT,
     ErrorCode.FISCAL_YEAR_NOT_CLOSED: status.HTTP_409_CONFLICT,

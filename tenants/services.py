@@ -258,12 +258,13 @@ def _seed_workspace(
 ) -> None:
     from core_banking.ledger.services import chart_of_accounts_seed
     from core_banking.members.services import member_types_seed
-    from core_banking.organisation.services import branch_create
+    from core_banking.organisation.services import branch_create, weekly_off_days_seed
     from core_banking.staff.roles import Role
     from core_banking.staff.services import staff_user_create
 
     chart_of_accounts_seed(language=spec.default_language)
     member_types_seed(language=spec.default_language)
+    weekly_off_days_seed(country=spec.country)
     head_office = branch_create(actor=None, code="HO", name=spec.head_office_name, is_head_office=True)
     staff_user_create(
         actor=None,
