@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 SERVICES := $(PY) -m control_plane.devservices exec --
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint typecheck migrations-check messages chromium bench bench-provisioning bench-books bench-members install clean-data
+.PHONY: run test lint typecheck migrations-check messages chromium bench bench-provisioning bench-books bench-members bench-lending install clean-data
 
 install: $(INSTALLED)
 
@@ -52,7 +52,7 @@ chromium:
 test: $(INSTALLED) messages chromium lint migrations-check
 	$(SERVICES) $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
-bench: bench-provisioning bench-books bench-members
+bench: bench-provisioning bench-books bench-members bench-lending
 
 bench-provisioning: $(INSTALLED)
 	$(SERVICES) $(PY) -m bench.provisioning
@@ -62,6 +62,9 @@ bench-books: $(INSTALLED)
 
 bench-members: $(INSTALLED)
 	$(SERVICES) $(PY) -m bench.members
+
+bench-lending: $(INSTALLED)
+	$(SERVICES) $(PY) -m bench.lending
 
 clean-data:
 	rm -rf .data

@@ -119,10 +119,34 @@ class ErrorCode(enum.StrEnum):
     HOLIDAY_UNKNOWN = "holiday_unknown"
     WEEKDAYS_INVALID = "weekdays_invalid"
     CALENDAR_RANGE_INVALID = "calendar_range_invalid"
+    # Lending (core_banking.lending)
+    SCHEDULE_TERMS_INVALID = "schedule_terms_invalid"
+    LOAN_NOT_ELIGIBLE = "loan_not_eligible"
+    APPLICATION_NUMBER_TAKEN = "application_number_taken"
+    APPLICATION_NOT_PENDING = "application_not_pending"
+    OWN_APPLICATION = "own_application"
+    APPROVER_LEVEL_TOO_LOW = "approver_level_too_low"
+    ALREADY_DECIDED = "already_decided"
+    LOAN_NOT_ACTIVE = "loan_not_active"
+    REPAYMENT_ABOVE_PAYOFF = "repayment_above_payoff"
+    REFINANCE_EXCEEDS_LOAN = "refinance_exceeds_loan"
+    LOAN_TRANSACTION_NOT_REVERSIBLE = "loan_transaction_not_reversible"
+    DISBURSEMENT_ACCOUNT_INVALID = "disbursement_account_invalid"
 
 
 # HTTP status per code where it is not 400.
 _STATUS: dict[ErrorCode, int] = {
+    # Lending
+    ErrorCode.LOAN_NOT_ELIGIBLE: status.HTTP_422_UNPROCESSABLE_ENTITY,
+    ErrorCode.APPLICATION_NUMBER_TAKEN: status.HTTP_409_CONFLICT,
+    ErrorCode.APPLICATION_NOT_PENDING: status.HTTP_409_CONFLICT,
+    ErrorCode.OWN_APPLICATION: status.HTTP_403_FORBIDDEN,
+    ErrorCode.APPROVER_LEVEL_TOO_LOW: status.HTTP_403_FORBIDDEN,
+    ErrorCode.ALREADY_DECIDED: status.HTTP_403_FORBIDDEN,
+    ErrorCode.LOAN_NOT_ACTIVE: status.HTTP_409_CONFLICT,
+    ErrorCode.REPAYMENT_ABOVE_PAYOFF: status.HTTP_409_CONFLICT,
+    ErrorCode.REFINANCE_EXCEEDS_LOAN: status.HTTP_409_CONFLICT,
+    ErrorCode.LOAN_TRANSACTION_NOT_REVERSIBLE: status.HTTP_409_CONFLICT,
     # Working-day calendar
     ErrorCode.HOLIDAY_EXISTS: status.HTTP_409_CONFLICT,
     ErrorCode.HOLIDAY_UNKNOWN: status.HTTP_404_NOT_FOUND,
@@ -174,18 +198,30 @@ _STATUS: dict[ErrorCode, int] = {
 class BusinessRuleViolation(Exception):
     """A request the rules refuse. ``fields`` maps field names to messages."""
 
-    def __init__(self, code: ErrorCode, message: str, *, fields: dict[str, list[str]] | None = None) -> None:
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        *,
+        fields: dict[str, list[str]] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.fields = fields or {}
+        # Structured detail a client may show (e.g. an eligibility check's working); optional.
+        self.extra = extra or {}
 
     @property
     def http_status(self) -> int:
         return _STATUS.get(self.code, status.HTTP_400_BAD_REQUEST)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"code": str(self.code), "message": self.message, "fields": self.fields}
+        body = {"code": str(self.code), "message": self.message, "fields": self.fields}
+        if self.extra:
+            body["detail"] = self.extra
+        return body
 
 
 def error_body(code: ErrorCode, message: str, fields: dict[str, list[str]] | None = None) -> dict[str, Any]:

@@ -68,6 +68,7 @@ TENANT_APPS = [
     "core_banking.reporting",
     "core_banking.accounting",
     "core_banking.cash",
+    "core_banking.lending",
     "notifications",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -249,6 +250,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core_banking.savings.tasks.savings_interest_daily",
         "schedule": 60 * 60,
     },
+    # Hourly too: the loan book's close of business for the day just ended (idempotent per date).
+    "workspace-loans-close-of-business": {
+        "task": "core_banking.lending.tasks.close_of_business_daily",
+        "schedule": 60 * 60,
+    },
 }
 # Seconds between worker heartbeats; /healthz fails when none is younger than three of them.
 COOPCORE_WORKER_HEARTBEAT_SECONDS = 10
@@ -293,6 +299,14 @@ SPECTACULAR_SETTINGS = {
         "EntryCorrectionStatusEnum": "core_banking.accounting.models.CorrectionStatus",
         "CashHandoverStatusEnum": "core_banking.cash.models.HandoverStatus",
         "LedgerAccountKindEnum": "core_banking.ledger.models.AccountKind",
+        "LoanInterestMethodEnum": "core_banking.lending.models.InterestMethod",
+        "SavingsInterestMethodEnum": "core_banking.savings.models.InterestMethod",
+        "LoanRoundingEnum": "core_banking.lending.models.Rounding",
+        "LoanInterestPeriodEnum": "core_banking.lending.models.InterestPeriod",
+        "LoanApplicationStatusEnum": "core_banking.lending.models.ApplicationStatus",
+        "LoanStatusEnum": "core_banking.lending.models.LoanStatus",
+        "LoanTransactionKindEnum": "core_banking.lending.models.LoanTransactionKind",
+        "LoanDecisionEnum": "core_banking.lending.models.Decision",
     },
 }
 

@@ -36,6 +36,7 @@ CHART: tuple[PresetAccount, ...] = (
     PresetAccount("4100", "income", {"en": "Interest income on loans", "bn": "ঋণের সুদ আয়", "vi": "Thu lãi cho vay", "th": "รายได้ดอกเบี้ยเงินกู้"}),
     PresetAccount("4200", "income", {"en": "Penalty income", "bn": "জরিমানা আয়", "vi": "Thu phạt chậm trả", "th": "รายได้ค่าปรับ"}),
     PresetAccount("4300", "income", {"en": "Fee income", "bn": "ফি আয়", "vi": "Thu phí", "th": "รายได้ค่าธรรมเนียม"}),
+    PresetAccount("4400", "income", {"en": "Recoveries of written-off loans", "bn": "অবলোপনকৃত ঋণ আদায়", "vi": "Thu hồi nợ đã xóa sổ", "th": "หนี้สูญได้รับคืน"}),
     PresetAccount("5100", "expense", {"en": "Interest on savings", "bn": "সঞ্চয়ের সুদ ব্যয়", "vi": "Chi trả lãi tiền gửi", "th": "ดอกเบี้ยจ่ายเงินรับฝาก"}),
     PresetAccount("5200", "expense", {"en": "Provision for loan losses", "bn": "ঋণ ক্ষতি সঞ্চিতি ব্যয়", "vi": "Chi phí dự phòng rủi ro", "th": "หนี้สงสัยจะสูญ"}),
     PresetAccount("5300", "expense", {"en": "Operating expenses", "bn": "পরিচালন ব্যয়", "vi": "Chi phí hoạt động", "th": "ค่าใช้จ่ายในการดำเนินงาน"}),

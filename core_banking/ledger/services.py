@@ -670,8 +670,26 @@ def journal_correct(
 # --- The chart of accounts: adding and editing accounts ------------------------------------------
 
 # Accounts the product posts to by code: their code, kind and branch are fixed and they stay active.
-CONTROL_ACCOUNT_PREFIXES = ("1100-", "2100-")  # branch cash and tills; savings products' control accounts
-CONTROL_ACCOUNT_CODES = frozenset({"1450", "2200", "2300", "2310", "3100", "3900", "5100"})
+CONTROL_ACCOUNT_PREFIXES = ("1100-", "2100-", "1300-")  # branch cash and tills; savings and loan products
+# Lending posts to 1390, 1400 and 4100–4400 and 5200 by code (provision, receivable interest, income).
+CONTROL_ACCOUNT_CODES = frozenset(
+    {
+        "1390",
+        "1400",
+        "1450",
+        "2200",
+        "2300",
+        "2310",
+        "3100",
+        "3900",
+        "4100",
+        "4200",
+        "4300",
+        "4400",
+        "5100",
+        "5200",
+    }
+)
 ACCOUNT_CODE_PATTERN = re.compile(r"^[0-9]{3,6}(-[A-Za-z0-9]+)*$")
 ACCOUNT_CODE_MAX_LENGTH = 20
 

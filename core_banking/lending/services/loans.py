@@ -1,0 +1,1079 @@
+"""Disbursement, repayment, payoff, reversal and closure of loans (L5 refinance, L8).
+
+Each movement commits in one transaction: the ledger entry (through ``journal_post`` or the
+savings services), the instalments' paid parts, the loan's running totals, a
+``LoanTransaction`` and the member's SMS in the outbox. Locks are taken in one order: the
+member row (disbursement only), the loan row, then savings accounts, then the ledger.
+
+Interest is income when it is paid (cash basis), so a repayment credits interest income
+directly; the schedule engine alone says how much interest a loan has earned on a date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, ROUND_UP, Decimal
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from control_plane.audit.services import audit_record
+from control_plane.errors import BusinessRuleViolation, ErrorCode
+from core_banking.accounting.day_rules import counter_day_open_require
+from core_banking.ledger.models import JournalEntry, JournalLine
+from core_banking.ledger.presets import cash_account_code
+from core_banking.ledger.services import LineSpec, actor_id, journal_post
+from core_banking.lending import allocation
+from core_banking.lending import terms as loan_terms
+from core_banking.lending.errors import invalid, not_found, require_positive_amount
+from core_banking.lending.models import (
+    ApplicationStatus,
+    FeeCollection,
+    FeeKind,
+    Loan,
+    LoanApplication,
+    LoanInstallment,
+    LoanProduct,
+    LoanStatus,
+    LoanTransaction,
+    LoanTransactionKind,
+    PrepaymentStrategy,
+    RepaymentSource,
+)
+from core_banking.lending.schedule import Installment, Schedule, accrued_interest, schedule_recast
+from core_banking.lending.services.applications import next_number
+from core_banking.members.models import Member, MemberStatus
+from core_banking.savings.models import Channel, SavingsAccount
+from notifications.models import MessageKind
+from notifications.services import outbox_enqueue
+from tenants.db import workspace_currency
+
+_ROUNDING = {
+    "half_even": "ROUND_HALF_EVEN",
+    "half_up": "ROUND_HALF_UP",
+    "down": "ROUND_DOWN",
+    "up": "ROUND_UP",
+}
+
+
+# --- Reading a loan's state -------------------------------------------------------------------
+
+
+# What a payment may change in an instalment row; only rows where it changed are written back.
+_WRITTEN_FIELDS = (
+    "principal_minor",
+    "principal_paid_minor",
+    "interest_paid_minor",
+    "fee_paid_minor",
+    "penalty_paid_minor",
+    "interest_waived_minor",
+    "paid_on",
+)
+
+
+def _state(row: LoanInstallment) -> tuple[Any, ...]:
+    return tuple(getattr(row, name) for name in _WRITTEN_FIELDS)
+
+
+def _rows(loan: Loan) -> list[LoanInstallment]:
+    rows = list(LoanInstallment.objects.filter(loan_id=loan.pk).order_by("number"))
+    for row in rows:
+        row._loaded_state = _state(row)  # type: ignore[attr-defined]
+    return rows
+
+
+def schedule_of(loan: Loan, rows: list[LoanInstallment]) -> Schedule:
+    """The loan's current schedule (after any recast) as the engine knows it."""
+    terms = loan_terms.parse(loan.terms_json)
+    installments = []
+    balance = loan.principal_minor
+    for row in rows:
+        balance -= row.principal_minor
+        installments.append(
+            Installment(
+                number=row.number,
+                due_date=row.due_date,
+                principal_minor=row.principal_minor,
+                interest_minor=row.interest_minor,
+                total_minor=row.principal_minor + row.interest_minor,
+                balance_minor=balance,
+                period_start=row.period_start,
+                earned_interest_minor=row.earned_interest_minor,
+            )
+        )
+    principal = sum(item.principal_minor for item in installments)
+    interest = sum(item.interest_minor for item in installments)
+    return Schedule(
+        terms=terms,
+        installments=tuple(installments),
+        total_principal_minor=principal,
+        total_interest_minor=interest,
+        total_minor=principal + interest,
+    )
+
+
+@dataclass(frozen=True)
+class PayoffQuote:
+    """What settles the loan on ``on_date``, part by part (minor units)."""
+
+    loan_number: str
+    on_date: dt.date
+    principal_minor: int
+    interest_minor: int
+    fee_minor: int
+    penalty_minor: int
+    interest_accrued_minor: int
+    interest_paid_minor: int
+
+    @property
+    def total_minor(self) -> int:
+        return self.principal_minor + self.interest_minor + self.fee_minor + self.penalty_minor
+
+
+def _quote(loan: Loan, rows: list[LoanInstallment], on_date: dt.date) -> PayoffQuote:
+    terms = loan_terms.parse(loan.terms_json)
+    accrued = accrued_interest(terms, schedule_of(loan, rows), on_date)
+    paid = sum(row.interest_paid_minor for row in rows)
+    # Interest paid ahead of its time (advance payments) is not refunded: it stays earned.
+    return PayoffQuote(
+        loan_number=loan.number,
+        on_date=on_date,
+        principal_minor=sum(row.principal_minor - row.principal_paid_minor for row in rows),
+        interest_minor=max(accrued - paid, 0),
+        fee_minor=sum(row.fee_minor - row.fee_paid_minor for row in rows),
+        penalty_minor=sum(row.penalty_minor - row.penalty_paid_minor for row in rows),
+        interest_accrued_minor=accrued,
+        interest_paid_minor=paid,
+    )
+
+
+def loan_payoff_quote(*, loan_id: int, on_date: dt.date) -> PayoffQuote:
+    loan = Loan.objects.filter(pk=loan_id).first()
+    if loan is None:
+        raise not_found("loan", "loan", loan_id)
+    if loan.status != LoanStatus.ACTIVE:
+        raise _not_active(loan)
+    if on_date < loan.disbursed_on:
+        raise invalid("on_date", "Before the disbursement.")
+    return _quote(loan, _rows(loan), on_date)
+
+
+def _owed(row: LoanInstallment) -> allocation.Owed:
+    return allocation.Owed(
+        number=row.number,
+        penalty=row.penalty_minor - row.penalty_paid_minor,
+        fee=row.fee_minor - row.fee_paid_minor,
+        interest=row.interest_minor - row.interest_waived_minor - row.interest_paid_minor,
+        principal=row.principal_minor - row.principal_paid_minor,
+    )
+
+
+def _not_active(loan: Loan) -> BusinessRuleViolation:
+    return BusinessRuleViolation(
+        ErrorCode.LOAN_NOT_ACTIVE,
+        f"Loan {loan.number} is {loan.get_status_display()}.",
+        fields={"loan": [loan.status]},
+    )
+
+
+# --- Applying payments to instalments ------------------------------------------------------
+
+
+def _apply(rows: list[LoanInstallment], split: allocation.Split, value_date: dt.date) -> None:
+    by_number = {row.number: row for row in rows}
+    for number, parts in split.by_installment.items():
+        row = by_number[number]
+        row.penalty_paid_minor += parts.get("penalty", 0)
+        row.fee_paid_minor += parts.get("fee", 0)
+        row.interest_paid_minor += parts.get("interest", 0)
+        row.principal_paid_minor += parts.get("principal", 0)
+    for row in rows:
+        if row.paid_on is None and _owed(row).total == 0:
+            row.paid_on = value_date
+
+
+def _merge(first: allocation.Split, second: allocation.Split) -> allocation.Split:
+    merged = allocation.Split(unapplied=second.unapplied)
+    for split in (first, second):
+        for number, parts in split.by_installment.items():
+            target = merged.by_installment.setdefault(number, {})
+            for component, amount in parts.items():
+                target[component] = target.get(component, 0) + amount
+    return merged
+
+
+@dataclass
+class _Applied:
+    split: allocation.Split
+    settled: bool
+    recast: bool = False
+
+
+def _pay(
+    loan: Loan, product: LoanProduct, rows: list[LoanInstallment], amount: int, value_date: dt.date
+) -> _Applied:
+    """Split ``amount`` over the loan's instalments and write it into ``rows`` (not yet saved)."""
+    quote = _quote(loan, rows, value_date)
+    if amount > quote.total_minor:
+        raise BusinessRuleViolation(
+            ErrorCode.REPAYMENT_ABOVE_PAYOFF,
+            f"The loan is settled with {quote.total_minor}; {amount} is more.",
+            fields={"amount_minor": [f"At most {quote.total_minor}."]},
+            extra={"payoff_minor": quote.total_minor},
+        )
+    order = list(product.allocation_order)
+    if amount == quote.total_minor:
+        return _Applied(_settle(rows, quote, value_date), settled=True)
+    due = [_owed(row) for row in rows if row.due_date <= value_date]
+    split = allocation.allocate(amount, due, order)
+    _apply(rows, split, value_date)
+    leftover = split.unapplied
+    if leftover == 0:
+        return _Applied(split, settled=False)
+    future = [row for row in rows if row.due_date > value_date]
+    strategy = product.prepayment_strategy
+    if strategy == PrepaymentStrategy.ADVANCE or len(future) < 2:
+        ahead = allocation.allocate(leftover, [_owed(row) for row in future], order)
+        _apply(rows, ahead, value_date)
+        return _Applied(_merge(split, ahead), settled=False)
+    # Prepayment: the running instalment takes the extra principal; the rest are recomputed.
+    running, later = future[0], future[1:]
+    later_principal = sum(row.principal_minor - row.principal_paid_minor for row in later)
+    extra = min(leftover, later_principal - 1)
+    running.principal_minor += extra
+    running.principal_paid_minor += extra
+    split.by_installment.setdefault(running.number, {})
+    split.by_installment[running.number]["principal"] = (
+        split.by_installment[running.number].get("principal", 0) + extra
+    )
+    _recast(loan, rows, keep_through=running, outstanding=later_principal - extra, strategy=strategy)
+    rest = leftover - extra
+    if rest:
+        ahead = allocation.allocate(rest, [_owed(row) for row in rows if row.due_date > value_date], order)
+        _apply(rows, ahead, value_date)
+        split = _merge(split, ahead)
+    split.unapplied = 0
+    return _Applied(split, settled=False, recast=True)
+
+
+def _recast(
+    loan: Loan, rows: list[LoanInstallment], *, keep_through: LoanInstallment, outstanding: int, strategy: str
+) -> None:
+    """Recompute the instalments after ``keep_through`` from ``outstanding`` principal (engine)."""
+    terms = loan_terms.parse(loan.terms_json)
+    kept = [row for row in rows if row.number <= keep_through.number]
+    current = schedule_of(loan, rows)
+    recast = schedule_recast(
+        terms,
+        current,
+        keep_through_number=keep_through.number,
+        outstanding_principal_minor=outstanding,
+        start_date=keep_through.due_date,
+        strategy="reduce_term" if strategy == PrepaymentStrategy.REDUCE_TERM else "reduce_installment",
+    )
+    penalties = {row.number: row.penalty_minor for row in rows}
+    fees = {row.number: row.fee_minor for row in rows}
+    replaced = [
+        LoanInstallment(
+            loan_id=loan.pk,
+            number=item.number,
+            period_start=item.period_start,
+            due_date=item.due_date,
+            principal_minor=item.principal_minor,
+            interest_minor=item.interest_minor,
+            earned_interest_minor=item.earned_interest_minor,
+            fee_minor=fees.get(item.number, 0),
+            penalty_minor=penalties.get(item.number, 0),
+        )
+        for item in recast.installments
+        if item.number > keep_through.number
+    ]
+    rows[:] = kept + replaced
+
+
+def _settle(rows: list[LoanInstallment], quote: PayoffQuote, value_date: dt.date) -> allocation.Split:
+    """Pay everything owed today; interest not yet earned is waived, never charged."""
+    split = allocation.Split()
+    interest_left = quote.interest_minor
+    for row in rows:
+        owed = _owed(row)
+        interest = min(owed.interest, interest_left)
+        interest_left -= interest
+        parts = {"penalty": owed.penalty, "fee": owed.fee, "interest": interest, "principal": owed.principal}
+        parts = {name: amount for name, amount in parts.items() if amount}
+        if parts:
+            split.by_installment[row.number] = parts
+        row.interest_waived_minor += owed.interest - interest
+    _apply(rows, split, value_date)
+    return split
+
+
+_UPDATE_ROWS_SQL = """
+UPDATE lending_loaninstallment AS i SET
+    principal_minor = v.principal_minor, principal_paid_minor = v.principal_paid_minor,
+    interest_paid_minor = v.interest_paid_minor, fee_paid_minor = v.fee_paid_minor,
+    penalty_paid_minor = v.penalty_paid_minor, interest_waived_minor = v.interest_waived_minor,
+    paid_on = v.paid_on
+FROM (SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[],
+    %s::bigint[], %s::bigint[], %s::date[])) AS v(id, principal_minor, principal_paid_minor,
+    interest_paid_minor, fee_paid_minor, penalty_paid_minor, interest_waived_minor, paid_on)
+WHERE i.id = v.id
+"""
+
+
+def _save_rows(loan: Loan, rows: list[LoanInstallment], recast: bool) -> None:
+    """Write back the rows a payment changed (usually one or two), in one statement."""
+    if recast:
+        numbers = [row.number for row in rows if row.pk is None]
+        LoanInstallment.objects.filter(loan_id=loan.pk, number__in=numbers).delete()
+        LoanInstallment.objects.filter(loan_id=loan.pk, number__gt=max(row.number for row in rows)).delete()
+        LoanInstallment.objects.bulk_create([row for row in rows if row.pk is None])
+    changed = [
+        row for row in rows if row.pk is not None and getattr(row, "_loaded_state", None) != _state(row)
+    ]
+    if not changed:
+        return
+    columns = [[row.pk for row in changed]] + [
+        [getattr(row, name) for row in changed] for name in _WRITTEN_FIELDS
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_UPDATE_ROWS_SQL, columns)
+    for row in changed:
+        row._loaded_state = _state(row)  # type: ignore[attr-defined]
+
+
+# --- Ledger lines ------------------------------------------------------------------------------
+
+
+def _income_lines(product: LoanProduct, split: allocation.Split) -> list[LineSpec]:
+    parts = [
+        (product.receivable_account.code, split.total("principal")),
+        (product.interest_income_account.code, split.total("interest")),
+        (product.fee_income_account.code, split.total("fee")),
+        (product.penalty_income_account.code, split.total("penalty")),
+    ]
+    return [LineSpec(code, credit_minor=amount) for code, amount in parts if amount]
+
+
+def _message_context(
+    loan: Loan, rows: list[LoanInstallment], amount: int, value_date: dt.date
+) -> dict[str, Any]:
+    open_rows = [row for row in rows if _owed(row).total > 0]
+    upcoming = next(
+        (row for row in open_rows if row.due_date >= value_date), open_rows[0] if open_rows else None
+    )
+    return {
+        "amount_minor": amount,
+        "currency": workspace_currency(),
+        "loan": loan.number,
+        "value_date": value_date.isoformat(),
+        "outstanding_minor": sum(_owed(row).total for row in rows),
+        "next_due_date": upcoming.due_date.isoformat() if upcoming else None,
+        "next_due_minor": _owed(upcoming).total if upcoming else 0,
+    }
+
+
+def disbursement_fee(product: LoanProduct, principal_minor: int) -> int:
+    """The product's fee on a loan of this size (flat, or percent rounded as the product rounds)."""
+    if product.fee_kind == FeeKind.FLAT:
+        return product.fee_flat_minor
+    if product.fee_kind == FeeKind.PERCENT:
+        exact = Decimal(principal_minor) * product.fee_percent / 100
+        return int(exact.to_integral_value(rounding=_ROUNDING.get(product.rounding, ROUND_HALF_EVEN)))
+    return 0
+
+
+# --- Disbursement ------------------------------------------------------------------------------
+
+
+def _replayed_disbursement(key: str, application_id: int) -> Loan:
+    earlier = LoanTransaction.objects.filter(idempotency_key=key).select_related("loan").first()
+    if (
+        earlier is None
+        or earlier.kind != LoanTransactionKind.DISBURSEMENT
+        or earlier.loan.application_id != application_id
+    ):
+        raise BusinessRuleViolation(
+            ErrorCode.IDEMPOTENCY_KEY_REUSED,
+            "This idempotency key was already used for a different posting.",
+            fields={"idempotency_key": ["Used by another posting."]},
+        )
+    return earlier.loan
+
+
+def _approved_application(application_id: int, disbursed_on: dt.date) -> tuple[LoanApplication, Member]:
+    """The application, locked and approved, and its member, locked and free to borrow."""
+    application = (
+        LoanApplication.objects.select_for_update(of=("self",))
+        .select_related(
+            "product__receivable_account", "product__fee_income_account", "branch", "pledged_savings"
+        )
+        .filter(pk=application_id)
+        .first()
+    )
+    if application is None:
+        raise not_found("application", "application", application_id)
+    if application.status != ApplicationStatus.APPROVED:
+        raise BusinessRuleViolation(
+            ErrorCode.APPLICATION_NOT_PENDING,
+            f"Application {application.number} is {application.get_status_display()}; "
+            "only approved ones are paid out.",
+            fields={"status": [application.status]},
+        )
+    # The exit rules' contract: lock the member row, refuse an exited member (shares.exit_rules).
+    member = (
+        Member.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("group")
+        .get(pk=application.member_id)
+    )
+    if member.status != MemberStatus.ACTIVE:
+        raise BusinessRuleViolation(
+            ErrorCode.LOAN_NOT_ELIGIBLE,
+            f"Member {member.number} is {member.get_status_display()}.",
+            fields={"member_status": [member.status]},
+        )
+    if disbursed_on < application.applied_on:
+        raise invalid("disbursed_on", "Before the application date.")
+    return application, member
+
+
+@dataclass
+class _Refinance:
+    old: Loan
+    rows: list[LoanInstallment]
+    payoff: PayoffQuote
+    split: allocation.Split | None = None
+
+
+def _refinance_of(application: LoanApplication, disbursed_on: dt.date) -> _Refinance | None:
+    if application.refinances_id is None:
+        return None
+    old = Loan.objects.select_for_update().select_related("product").get(pk=application.refinances_id)
+    if old.status != LoanStatus.ACTIVE:
+        raise _not_active(old)
+    rows = _rows(old)
+    return _Refinance(old, rows, _quote(old, rows, disbursed_on))
+
+
+def _schedule_rows(loan: Loan, schedule: Schedule, fee_added: int) -> list[LoanInstallment]:
+    return [
+        LoanInstallment(
+            loan=loan,
+            number=item.number,
+            period_start=item.period_start,
+            due_date=item.due_date,
+            principal_minor=item.principal_minor,
+            interest_minor=item.interest_minor,
+            earned_interest_minor=item.earned_interest_minor,
+            fee_minor=fee_added if item.number == 1 else 0,
+        )
+        for item in schedule.installments
+    ]
+
+
+def _pay_out(
+    *,
+    loan: Loan,
+    lines: list[LineSpec],
+    net: int,
+    key: str,
+    to_savings_account_id: int | None,
+    cash_account: str,
+    actor: Any | None,
+    channel: str,
+) -> tuple[JournalEntry, Any]:
+    """Post the disbursement: ``lines`` (receivable, fee, refinance) plus the net paid out."""
+    if to_savings_account_id is None:
+        counter_day_open_require(branch=loan.branch, day=loan.disbursed_on, channel=channel)
+        lines.append(LineSpec(cash_account or cash_account_code(loan.branch.code), credit_minor=net))
+        entry = journal_post(
+            idempotency_key=key,
+            value_date=loan.disbursed_on,
+            branch=loan.branch,
+            lines=lines,
+            memo=loan.number,
+            actor=actor,
+        )
+        return entry, None
+    account = SavingsAccount.objects.filter(pk=to_savings_account_id, member_id=loan.member_id).first()
+    if account is None:
+        raise BusinessRuleViolation(
+            ErrorCode.DISBURSEMENT_ACCOUNT_INVALID,
+            "Disburse only into the borrower's own savings account.",
+            fields={"to_savings_account_id": ["Not the borrower's account."]},
+        )
+    from core_banking.savings.services import savings_deposit
+
+    receivable = loan.product.receivable_account.code
+    # The savings service posts the net amount (receivable → savings); the rest of the entry
+    # (fee, refinance) is posted beside it against the receivable.
+    movement = savings_deposit(
+        account_id=account.pk,
+        amount_minor=net,
+        value_date=loan.disbursed_on,
+        idempotency_key=f"{key}:savings",
+        actor=actor,
+        channel=channel,
+        memo=loan.number,
+        counter_account_code=receivable,
+    )
+    rest = loan.principal_minor - net
+    if not rest:
+        return movement.entry, movement
+    lines[0] = LineSpec(receivable, debit_minor=rest)
+    entry = journal_post(
+        idempotency_key=key,
+        value_date=loan.disbursed_on,
+        branch=loan.branch,
+        lines=lines,
+        memo=loan.number,
+        actor=actor,
+    )
+    return entry, movement
+
+
+def _close_refinanced(
+    refinance: _Refinance, *, new_loan: Loan, entry: JournalEntry, key: str, actor: Any | None
+) -> None:
+    old, split = refinance.old, refinance.split
+    assert split is not None
+    _save_rows(old, refinance.rows, recast=False)
+    _close(old, new_loan.disbursed_on, actor=actor)
+    old.principal_outstanding_minor = 0
+    old.save(update_fields=["principal_outstanding_minor", "status", "closed_on"])
+    LoanTransaction.objects.create(
+        loan=old,
+        kind=LoanTransactionKind.REPAYMENT,
+        value_date=new_loan.disbursed_on,
+        amount_minor=refinance.payoff.total_minor,
+        principal_minor=split.total("principal"),
+        interest_minor=split.total("interest"),
+        fee_minor=split.total("fee"),
+        penalty_minor=split.total("penalty"),
+        source=RepaymentSource.REFINANCE,
+        entry=entry,
+        idempotency_key=f"{key}:refinance",
+        memo=new_loan.number,
+        created_at=timezone.now(),
+        created_by_id=actor_id(actor),
+    )
+
+
+def _pledge(loan: Loan, application: LoanApplication, actor: Any | None) -> None:
+    """Savings pledged as security: a lien for the product's share of the loan, released at closure."""
+    product = loan.product
+    if not product.deposit_security_percent or not application.pledged_savings_id:
+        return
+    from core_banking.savings.services import lien_place
+
+    pledged = int(
+        (Decimal(loan.principal_minor) * product.deposit_security_percent / 100).to_integral_value(
+            rounding=ROUND_UP
+        )
+    )
+    loan.pledged_lien = lien_place(
+        actor=actor,
+        account_id=application.pledged_savings_id,
+        amount_minor=pledged,
+        reason="Loan security",
+        reference=loan.number,
+    )
+    loan.save(update_fields=["pledged_lien"])
+
+
+@transaction.atomic
+def loan_disburse(
+    *,
+    actor: Any | None,
+    application_id: int,
+    disbursed_on: dt.date,
+    idempotency_key: str,
+    to_savings_account_id: int | None = None,
+    cash_account: str = "",
+    first_due_date: dt.date | None = None,
+    channel: str = Channel.OFFICE,
+) -> Loan:
+    """Pay out an approved application: the loan, its schedule, the ledger entry, the lien, the SMS.
+
+    A refinance settles the old loan from the new one in the same entry; the member receives
+    the net amount. The same key again returns the same loan.
+    """
+    if LoanTransaction.objects.filter(idempotency_key=idempotency_key).exists():
+        return _replayed_disbursement(idempotency_key, application_id)
+    application, member = _approved_application(application_id, disbursed_on)
+    product = application.product
+    currency = workspace_currency()
+    principal = application.amount_minor
+    terms_json = loan_terms.terms_json_for(
+        product=product,
+        principal_minor=principal,
+        currency=currency,
+        installments=application.installments,
+        disbursement_date=disbursed_on,
+        annual_rate=application.annual_rate,
+        branch=application.branch,
+        member=member,
+        first_due_date=first_due_date,
+    )
+    try:
+        schedule = loan_terms.schedule_for(terms_json)
+    except loan_terms.TermsError as error:
+        raise BusinessRuleViolation(
+            ErrorCode.SCHEDULE_TERMS_INVALID, "The schedule cannot be made.", fields=error.errors
+        ) from error
+    fee = disbursement_fee(product, principal)
+    deducted_fee = fee if product.fee_collection == FeeCollection.DEDUCTED else 0
+    net = principal - deducted_fee
+    refinance = _refinance_of(application, disbursed_on)
+    if refinance is not None:
+        net -= refinance.payoff.total_minor
+        if net <= 0:
+            raise BusinessRuleViolation(
+                ErrorCode.REFINANCE_EXCEEDS_LOAN,
+                f"Settling {refinance.old.number} takes {refinance.payoff.total_minor}; "
+                "the new loan leaves nothing to pay out.",
+                fields={"amount_minor": [f"More than {refinance.payoff.total_minor + deducted_fee}."]},
+            )
+    loan = Loan.objects.create(
+        number=next_number("loan", application.branch_id, "L"),
+        application=application,
+        member=member,
+        product=product,
+        branch=application.branch,
+        principal_minor=principal,
+        disbursed_on=disbursed_on,
+        terms_json=terms_json,
+        principal_outstanding_minor=principal,
+    )
+    rows = _schedule_rows(loan, schedule, fee if product.fee_collection == FeeCollection.ADDED else 0)
+    LoanInstallment.objects.bulk_create(rows)
+    lines = [LineSpec(product.receivable_account.code, debit_minor=principal)]
+    if deducted_fee:
+        lines.append(LineSpec(product.fee_income_account.code, credit_minor=deducted_fee))
+    if refinance is not None:
+        refinance.split = _settle(refinance.rows, refinance.payoff, disbursed_on)
+        lines.extend(_income_lines(refinance.old.product, refinance.split))
+    entry, movement = _pay_out(
+        loan=loan,
+        lines=lines,
+        net=net,
+        key=idempotency_key,
+        to_savings_account_id=to_savings_account_id,
+        cash_account=cash_account,
+        actor=actor,
+        channel=channel,
+    )
+    LoanTransaction.objects.create(
+        loan=loan,
+        kind=LoanTransactionKind.DISBURSEMENT,
+        value_date=disbursed_on,
+        amount_minor=principal,
+        principal_minor=principal,
+        fee_minor=deducted_fee,
+        source=RepaymentSource.SAVINGS if movement else RepaymentSource.CASH,
+        channel=channel,
+        savings_transaction=movement,
+        entry=entry,
+        idempotency_key=idempotency_key,
+        created_at=timezone.now(),
+        created_by_id=actor_id(actor),
+    )
+    if refinance is not None:
+        _close_refinanced(refinance, new_loan=loan, entry=entry, key=idempotency_key, actor=actor)
+    _pledge(loan, application, actor)
+    application.status = ApplicationStatus.DISBURSED
+    application.save(update_fields=["status"])
+    first = rows[0]
+    outbox_enqueue(
+        kind=MessageKind.LOAN_DISBURSED,
+        source_ref=idempotency_key,
+        member=member,
+        context={
+            "amount_minor": principal,
+            "net_minor": net,
+            "currency": currency,
+            "loan": loan.number,
+            "value_date": disbursed_on.isoformat(),
+            "installments": len(rows),
+            "first_due_date": first.due_date.isoformat(),
+            "first_installment_minor": first.principal_minor + first.interest_minor + first.fee_minor,
+        },
+    )
+    audit_record(
+        actor=actor,
+        action="lending.loan.disburse",
+        target=loan,
+        changes={
+            "application": application.number,
+            "principal_minor": principal,
+            "net_minor": net,
+            "fee_minor": fee,
+            "refinances": refinance.old.number if refinance else None,
+            "to_savings": to_savings_account_id,
+        },
+    )
+    return loan
+
+
+def _close(loan: Loan, on_date: dt.date, *, actor: Any | None) -> None:
+    loan.status = LoanStatus.CLOSED
+    loan.closed_on = on_date
+    if loan.pledged_lien_id:
+        from core_banking.savings.services import lien_release
+
+        lien_release(actor=actor, lien_id=loan.pledged_lien_id)
+
+
+# --- Repayment ---------------------------------------------------------------------------------
+
+
+def _lock_loan(loan_id: int) -> Loan:
+    """The loan row locked, with its branch, product (and accounts) and member read beside it.
+
+    Read in separate small queries: one query joining all of them costs several times more to
+    plan than the three together, and a repayment is on the counter's critical path.
+    """
+    loan = Loan.objects.select_for_update(of=("self",)).select_related("branch").filter(pk=loan_id).first()
+    if loan is None:
+        raise not_found("loan", "loan", loan_id)
+    loan.product = LoanProduct.objects.select_related(
+        "receivable_account", "interest_income_account", "fee_income_account", "penalty_income_account"
+    ).get(pk=loan.product_id)
+    loan.member = Member.objects.only("id", "number", "full_name", "phone", "message_language").get(
+        pk=loan.member_id
+    )
+    return loan
+
+
+def _replayed_repayment(key: str, loan_id: int, amount: int, value_date: dt.date) -> LoanTransaction:
+    earlier = LoanTransaction.objects.filter(idempotency_key=key).first()
+    if earlier is None or (earlier.loan_id, earlier.kind, earlier.amount_minor, earlier.value_date) != (
+        loan_id,
+        LoanTransactionKind.REPAYMENT,
+        amount,
+        value_date,
+    ):
+        raise BusinessRuleViolation(
+            ErrorCode.IDEMPOTENCY_KEY_REUSED,
+            "This idempotency key was already used for a different posting.",
+            fields={"idempotency_key": ["Used by another posting."]},
+        )
+    return earlier
+
+
+def _post_payment(
+    *,
+    loan: Loan,
+    split: allocation.Split,
+    amount: int,
+    value_date: dt.date,
+    key: str,
+    source: str,
+    savings_account_id: int | None,
+    cash_account: str,
+    actor: Any | None,
+    channel: str,
+    memo: str,
+) -> tuple[JournalEntry, Any]:
+    """The ledger side of a payment: cash, or a debit to the member's savings through its service."""
+    income = _income_lines(loan.product, split)
+    if source == RepaymentSource.SAVINGS:
+        from core_banking.savings.services import savings_pay_to_account
+
+        if savings_account_id is None:
+            raise invalid("savings_account_id", "Name the savings account to pay from.")
+        if not SavingsAccount.objects.filter(pk=savings_account_id, member_id=loan.member_id).exists():
+            raise invalid("savings_account_id", "Pay only from the borrower's own savings.")
+        movement = savings_pay_to_account(
+            account_id=savings_account_id,
+            amount_minor=amount,
+            value_date=value_date,
+            idempotency_key=key,
+            credit_lines=income,
+            actor=actor,
+            memo=memo or loan.number,
+            channel=channel,
+        )
+        return movement.entry, movement
+    counter_day_open_require(branch=loan.branch, day=value_date, channel=channel)
+    lines = [LineSpec(cash_account or cash_account_code(loan.branch.code), debit_minor=amount), *income]
+    entry = journal_post(
+        idempotency_key=key,
+        value_date=value_date,
+        branch=loan.branch,
+        lines=lines,
+        memo=memo or loan.number,
+        actor=actor,
+    )
+    return entry, None
+
+
+@transaction.atomic
+def loan_repay(
+    *,
+    actor: Any | None,
+    loan_id: int,
+    amount_minor: int,
+    value_date: dt.date,
+    idempotency_key: str,
+    source: str = RepaymentSource.CASH,
+    savings_account_id: int | None = None,
+    cash_account: str = "",
+    channel: str = Channel.OFFICE,
+    memo: str = "",
+) -> LoanTransaction:
+    """Take a payment: full, partial, advance or settlement, split by the product's order.
+
+    Paying exactly the payoff quote settles and closes the loan; more than that is refused
+    with the quote. The same key again returns the first payment.
+    """
+    require_positive_amount(amount_minor)
+    if source not in (RepaymentSource.CASH, RepaymentSource.SAVINGS):
+        raise invalid("source", "cash or savings.")
+    if LoanTransaction.objects.filter(idempotency_key=idempotency_key).exists():
+        return _replayed_repayment(idempotency_key, loan_id, amount_minor, value_date)
+    loan = _lock_loan(loan_id)
+    if loan.status != LoanStatus.ACTIVE:
+        raise _not_active(loan)
+    if value_date < loan.disbursed_on:
+        raise invalid("value_date", "Before the disbursement.")
+    rows = _rows(loan)
+    applied = _pay(loan, loan.product, rows, amount_minor, value_date)
+    entry, movement = _post_payment(
+        loan=loan,
+        split=applied.split,
+        amount=amount_minor,
+        value_date=value_date,
+        key=idempotency_key,
+        source=source,
+        savings_account_id=savings_account_id,
+        cash_account=cash_account,
+        actor=actor,
+        channel=channel,
+        memo=memo,
+    )
+    _save_rows(loan, rows, recast=applied.recast)
+    loan.principal_outstanding_minor -= applied.split.total("principal")
+    fields = ["principal_outstanding_minor"]
+    if all(_owed(row).total == 0 for row in rows):
+        _close(loan, value_date, actor=actor)
+        fields += ["status", "closed_on"]
+    loan.save(update_fields=fields)
+    payment = LoanTransaction.objects.create(
+        loan=loan,
+        kind=LoanTransactionKind.REPAYMENT,
+        value_date=value_date,
+        amount_minor=amount_minor,
+        principal_minor=applied.split.total("principal"),
+        interest_minor=applied.split.total("interest"),
+        fee_minor=applied.split.total("fee"),
+        penalty_minor=applied.split.total("penalty"),
+        source=source,
+        channel=channel,
+        savings_transaction=movement,
+        entry=entry,
+        idempotency_key=idempotency_key,
+        memo=memo[:300],
+        created_at=timezone.now(),
+        created_by_id=actor_id(actor),
+    )
+    outbox_enqueue(
+        kind=MessageKind.INSTALMENT_RECEIVED,
+        source_ref=idempotency_key,
+        member=loan.member,
+        context=_message_context(loan, rows, amount_minor, value_date),
+    )
+    audit_record(
+        actor=actor,
+        action="lending.loan.repay",
+        target=loan,
+        changes={
+            "amount_minor": amount_minor,
+            "value_date": value_date.isoformat(),
+            "source": source,
+            "split": {c: applied.split.total(c) for c in allocation.COMPONENTS},
+            "settled": applied.settled,
+            "recast": applied.recast,
+        },
+    )
+    return payment
+
+
+# --- Reversal ----------------------------------------------------------------------------------
+
+
+def _fresh_rows(loan: Loan, rows: list[LoanInstallment]) -> list[LoanInstallment]:
+    """The loan's instalments as first scheduled, with the fees and penalties charged since."""
+    schedule = loan_terms.schedule_for(loan.terms_json)
+    fees = {row.number: row.fee_minor for row in rows}
+    penalties = {row.number: row.penalty_minor for row in rows}
+    return [
+        LoanInstallment(
+            loan_id=loan.pk,
+            number=item.number,
+            period_start=item.period_start,
+            due_date=item.due_date,
+            principal_minor=item.principal_minor,
+            interest_minor=item.interest_minor,
+            earned_interest_minor=item.earned_interest_minor,
+            fee_minor=fees.get(item.number, 0),
+            penalty_minor=penalties.get(item.number, 0),
+        )
+        for item in schedule.installments
+    ]
+
+
+def _cash_line_of(payment: LoanTransaction) -> str:
+    """The cash account a cash repayment went into (so its re-posting lands in the same till)."""
+    lines = JournalLine.objects.filter(entry_id=payment.entry_id, debit_minor=payment.amount_minor)
+    return lines.values_list("account__code", flat=True).first() or ""
+
+
+def _reapply(
+    loan: Loan, *, standing: list[LoanTransaction], later: list[LoanTransaction], key: str, actor: Any | None
+) -> list[LoanInstallment]:
+    """Rebuild the instalments from the first schedule with the repayments that still stand, and
+    post the later ones again with the split they get now."""
+    now = timezone.now()
+    rows = _fresh_rows(loan, _rows(loan))
+    for payment in standing:
+        _pay(loan, loan.product, rows, payment.amount_minor, payment.value_date)
+    reapplied = []
+    for payment in later:
+        applied = _pay(loan, loan.product, rows, payment.amount_minor, payment.value_date)
+        entry, _movement = _post_payment(
+            loan=loan,
+            split=applied.split,
+            amount=payment.amount_minor,
+            value_date=payment.value_date,
+            key=f"{payment.idempotency_key}:again:{key}",
+            source=payment.source,
+            savings_account_id=None,
+            cash_account=_cash_line_of(payment),
+            actor=actor,
+            channel=payment.channel,
+            memo=payment.memo,
+        )
+        reapplied.append((payment, applied, entry))
+    LoanInstallment.objects.filter(loan_id=loan.pk).delete()
+    LoanInstallment.objects.bulk_create(rows)
+    for payment, applied, entry in reapplied:
+        LoanTransaction.objects.create(
+            loan=loan,
+            kind=LoanTransactionKind.REPAYMENT,
+            value_date=payment.value_date,
+            amount_minor=payment.amount_minor,
+            principal_minor=applied.split.total("principal"),
+            interest_minor=applied.split.total("interest"),
+            fee_minor=applied.split.total("fee"),
+            penalty_minor=applied.split.total("penalty"),
+            source=payment.source,
+            channel=payment.channel,
+            entry=entry,
+            idempotency_key=f"{payment.idempotency_key}:again:{key}",
+            memo=payment.memo,
+            created_at=now,
+            created_by_id=actor_id(actor),
+        )
+    return rows
+
+
+@transaction.atomic
+def loan_repayment_reverse(
+    *, actor: Any | None, transaction_id: int, reason: str, idempotency_key: str, value_date: dt.date
+) -> LoanTransaction:
+    """Undo a repayment (a bounced cheque, a wrong loan): its entry is reversed, later ones re-applied.
+
+    The repayments after it are reversed too and posted again with the split they get without
+    it, so the ledger and the instalments agree; a closed loan opens again. Repayments taken
+    from savings are corrected on the savings side (``savings_correct``), not here.
+    """
+    if not reason.strip():
+        raise invalid("reason", "Say why.")
+    earlier = LoanTransaction.objects.filter(idempotency_key=idempotency_key).first()
+    if earlier is not None:
+        if earlier.kind == LoanTransactionKind.REVERSAL and earlier.reverses_id == transaction_id:
+            return earlier
+        raise BusinessRuleViolation(
+            ErrorCode.IDEMPOTENCY_KEY_REUSED,
+            "This idempotency key was already used for a different posting.",
+            fields={"idempotency_key": ["Used by another posting."]},
+        )
+    target = LoanTransaction.objects.filter(pk=transaction_id).first()
+    if target is None:
+        raise not_found("loan transaction", "transaction", transaction_id)
+    loan = _lock_loan(target.loan_id)
+    payments = list(
+        LoanTransaction.objects.filter(
+            loan_id=loan.pk, kind=LoanTransactionKind.REPAYMENT, reversed_by__isnull=True
+        ).order_by("value_date", "id")
+    )
+    if target not in payments or target.source == RepaymentSource.REFINANCE:
+        raise BusinessRuleViolation(
+            ErrorCode.LOAN_TRANSACTION_NOT_REVERSIBLE,
+            "Only a repayment that stands can be reversed.",
+            fields={
+                "transaction": [f"{target.kind}, {'reversed' if target not in payments else target.source}."]
+            },
+        )
+    later = [p for p in payments if (p.value_date, p.id) > (target.value_date, target.id)]
+    if any(p.source != RepaymentSource.CASH for p in [target, *later]):
+        raise BusinessRuleViolation(
+            ErrorCode.LOAN_TRANSACTION_NOT_REVERSIBLE,
+            "A repayment from savings is undone by correcting the savings transaction.",
+            fields={"transaction": ["Paid from savings."]},
+        )
+    if loan.status == LoanStatus.WRITTEN_OFF:
+        raise _not_active(loan)
+    counter_day_open_require(branch=loan.branch, day=value_date, channel=Channel.OFFICE)
+    from core_banking.ledger.services import journal_correct
+
+    now = timezone.now()
+    reversal_row = None
+    for payment in [target, *later]:
+        assert payment.entry is not None
+        correction = journal_correct(
+            original=payment.entry,
+            reason=reason,
+            idempotency_key=f"{idempotency_key}:{payment.pk}",
+            value_date=value_date,
+            actor=actor,
+        )
+        row = LoanTransaction.objects.create(
+            loan=loan,
+            kind=LoanTransactionKind.REVERSAL,
+            value_date=value_date,
+            amount_minor=payment.amount_minor,
+            principal_minor=payment.principal_minor,
+            interest_minor=payment.interest_minor,
+            fee_minor=payment.fee_minor,
+            penalty_minor=payment.penalty_minor,
+            source=payment.source,
+            channel=payment.channel,
+            entry=correction.reversal,
+            idempotency_key=idempotency_key if payment.pk == target.pk else f"{idempotency_key}:{payment.pk}",
+            reverses=payment,
+            memo=reason.strip()[:300],
+            created_at=now,
+            created_by_id=actor_id(actor),
+        )
+        if payment.pk == target.pk:
+            reversal_row = row
+    standing = [p for p in payments if p.pk != target.pk and p not in later]
+    rows = _reapply(loan, standing=standing, later=later, key=idempotency_key, actor=actor)
+    loan.principal_outstanding_minor = sum(row.principal_minor - row.principal_paid_minor for row in rows)
+    if all(_owed(row).total == 0 for row in rows):
+        loan.status, loan.closed_on = LoanStatus.CLOSED, loan.closed_on
+    else:
+        loan.status, loan.closed_on = LoanStatus.ACTIVE, None
+    loan.save(update_fields=["principal_outstanding_minor", "status", "closed_on"])
+    audit_record(
+        actor=actor,
+        action="lending.repayment.reverse",
+        target=loan,
+        changes={"transaction": target.pk, "reason": reason.strip(), "reapplied": [p.pk for p in later]},
+    )
+    assert reversal_row is not None
+    return reversal_row
