@@ -19,6 +19,7 @@ from core_banking.lending import terms as loan_terms
 from core_banking.lending.models import Loan, LoanInstallment, LoanStatus
 from core_banking.lending.schedule import schedule_recast
 from core_banking.lending.services.loans import schedule_of
+from core_banking.members.group_listeners import MeetingDayChange
 from core_banking.organisation.calendar_listeners import CalendarChange, CalendarChangeKind
 from tenants.db import workspace_business_date
 
@@ -63,7 +64,7 @@ def _candidates(change: CalendarChange, today: dt.date) -> list[Loan]:
     return list(loans.filter(pk__in=open_future.values("loan_id")).order_by("pk"))
 
 
-def _recomputed(loan: Loan, today: dt.date) -> Rescheduled | None:
+def _recomputed(loan: Loan, today: dt.date, changes: dict[str, object] | None = None) -> Rescheduled | None:
     rows = list(LoanInstallment.objects.filter(loan_id=loan.pk).order_by("number"))
     touched = [
         row
@@ -77,7 +78,14 @@ def _recomputed(loan: Loan, today: dt.date) -> Rescheduled | None:
     keep = max((row.number for row in touched), default=0)
     if keep >= len(rows):
         return None
-    terms_json = {**loan.terms_json, **loan_terms.calendar_json(loan.branch, loan.disbursed_on)}
+    terms_json = {
+        **loan.terms_json,
+        **loan_terms.calendar_json(loan.branch, loan.disbursed_on),
+        **(changes or {}),
+    }
+    if "meeting_weekday" in (changes or {}):
+        # The first due date was a meeting day of the old calendar; the engine derives it anew.
+        terms_json.pop("first_due_date", None)
     terms = loan_terms.parse(terms_json)
     start = rows[keep - 1].due_date if keep else loan.disbursed_on
     outstanding = sum(row.principal_minor for row in rows[keep:])
@@ -122,19 +130,42 @@ def reschedule_preview(change: CalendarChange, *, today: dt.date | None = None) 
 
 def reschedule_for_calendar_change(change: CalendarChange) -> None:
     """The calendar listener: move the affected loans' future due dates, each with an audit record."""
-    for item in reschedule_preview(change):
+    _write(reschedule_preview(change), actor=change.actor, reason=change.kind.value, holiday=change.holiday)
+
+
+def meeting_day_preview(change: MeetingDayChange, *, today: dt.date | None = None) -> list[Rescheduled]:
+    """The live group-meeting loans of the group's members and how the new meeting day moves them."""
+    today = today or workspace_business_date()
+    loans = (
+        Loan.objects.filter(
+            status=LoanStatus.ACTIVE, member__group_id=change.group.pk, product__follows_group_meetings=True
+        )
+        .select_related("product", "branch", "member__group")
+        .order_by("pk")
+    )
+    found = [_recomputed(loan, today, {"meeting_weekday": change.weekday_after}) for loan in loans]
+    return [item for item in found if item is not None]
+
+
+def reschedule_for_meeting_day_change(change: MeetingDayChange) -> None:
+    """The group listener: weekly loans that follow the group's meetings fall due on the new day."""
+    _write(meeting_day_preview(change), actor=change.actor, reason="meeting_day_changed", holiday=None)
+
+
+def _write(items: list[Rescheduled], *, actor: object, reason: str, holiday: dt.date | None) -> None:
+    for item in items:
         LoanInstallment.objects.bulk_update(
             list(item.rows),
             ["period_start", "due_date", "principal_minor", "interest_minor", "earned_interest_minor"],
         )
         Loan.objects.filter(pk=item.loan.pk).update(terms_json=item.loan.terms_json)
         audit_record(
-            actor=change.actor,
+            actor=actor,
             action="lending.loan.reschedule",
             target=item.loan,
             changes={
-                "reason": change.kind.value,
-                "holiday": change.holiday.isoformat() if change.holiday else None,
+                "reason": reason,
+                "holiday": holiday.isoformat() if holiday else None,
                 "moved": [
                     [m.number, m.old_due_date.isoformat(), m.new_due_date.isoformat(), m.old_interest_minor,
                      m.new_interest_minor]

@@ -268,6 +268,17 @@ def group_update(*, actor: Any | None, group: MemberGroup, data: GroupData) -> M
     changes = {key: [before[key], value] for key, value in after.items() if before[key] != value}
     if changes:
         audit_record(actor=actor, action="member_group.update", target=group, changes=changes)
+    if "meeting_weekday" in changes:
+        from core_banking.members import group_listeners
+
+        group_listeners.notify(
+            group_listeners.MeetingDayChange(
+                group=group,
+                weekday_before=changes["meeting_weekday"][0],
+                weekday_after=changes["meeting_weekday"][1],
+                actor=actor,
+            )
+        )
     return group
 
 
