@@ -25,7 +25,6 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from control_plane.errors import BusinessRuleViolation, ErrorCode
-from core_banking.accounting.models import BranchDayClose
 from core_banking.organisation.models import Branch
 from tenants.db import current_schema
 
@@ -91,8 +90,13 @@ def counter_day_open_require(*, branch: Branch, day: dt.date, channel: str) -> N
     if not connection.in_atomic_block:
         # Outside a transaction the lock would end with this statement, before the posting.
         raise RuntimeError("counter_day_open_require runs inside the movement's transaction.")
-    day_lock(branch.pk, exclusive=False)
-    if BranchDayClose.objects.filter(branch_id=branch.pk, day=day).exists():
+    # One round trip: the lock and the read after it (accounting_counter_day_open, migration 0002).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT accounting_counter_day_open(true, %s, %s, %s)", [day_lock_key(branch.pk), branch.pk, day]
+        )
+        (day_open,) = cursor.fetchone()
+    if not day_open:
         raise day_closed_error(branch=branch, day=day, counter=True)
 
 

@@ -215,6 +215,14 @@ def _pay(
     loan: Loan, product: LoanProduct, rows: list[LoanInstallment], amount: int, value_date: dt.date
 ) -> _Applied:
     """Split ``amount`` over the loan's instalments and write it into ``rows`` (not yet saved)."""
+    order = list(product.allocation_order)
+    due = [_owed(row) for row in rows if row.due_date <= value_date]
+    if amount <= sum(owed.total for owed in due):
+        # The common case, an instalment paid on or after its date: what is due absorbs it all,
+        # and the payoff (never less than what is due) needs no working out.
+        split = allocation.allocate(amount, due, order)
+        _apply(rows, split, value_date)
+        return _Applied(split, settled=False)
     quote = _quote(loan, rows, value_date)
     if amount > quote.total_minor:
         raise BusinessRuleViolation(
@@ -223,10 +231,8 @@ def _pay(
             fields={"amount_minor": [f"At most {quote.total_minor}."]},
             extra={"payoff_minor": quote.total_minor},
         )
-    order = list(product.allocation_order)
     if amount == quote.total_minor:
         return _Applied(_settle(rows, quote, value_date), settled=True)
-    due = [_owed(row) for row in rows if row.due_date <= value_date]
     split = allocation.allocate(amount, due, order)
     _apply(rows, split, value_date)
     leftover = split.unapplied
@@ -323,8 +329,17 @@ WHERE i.id = v.id
 """
 
 
-def _save_rows(loan: Loan, rows: list[LoanInstallment], recast: bool) -> None:
-    """Write back the rows a payment changed (usually one or two), in one statement."""
+_UPDATE_LOAN_SQL = """
+UPDATE lending_loan SET principal_outstanding_minor = %s, status = %s, closed_on = %s WHERE id = %s
+"""
+
+
+def _save_rows(loan: Loan, rows: list[LoanInstallment], recast: bool, *, with_loan: bool = False) -> None:
+    """Write back the rows a payment changed (usually one or two), in one statement.
+
+    ``with_loan`` writes the loan's running totals (outstanding, status, closing date) in the same
+    round trip.
+    """
     if recast:
         numbers = [row.number for row in rows if row.pk is None]
         LoanInstallment.objects.filter(loan_id=loan.pk, number__in=numbers).delete()
@@ -333,13 +348,18 @@ def _save_rows(loan: Loan, rows: list[LoanInstallment], recast: bool) -> None:
     changed = [
         row for row in rows if row.pk is not None and getattr(row, "_loaded_state", None) != _state(row)
     ]
-    if not changed:
-        return
-    columns = [[row.pk for row in changed]] + [
+    columns: list[Any] = [[row.pk for row in changed]] + [
         [getattr(row, name) for row in changed] for name in _WRITTEN_FIELDS
     ]
+    loan_values: list[Any] = [loan.principal_outstanding_minor, loan.status, loan.closed_on, loan.pk]
     with connection.cursor() as cursor:
-        cursor.execute(_UPDATE_ROWS_SQL, columns)
+        if changed and with_loan:
+            statement = f"WITH installments AS ({_UPDATE_ROWS_SQL} RETURNING 1) {_UPDATE_LOAN_SQL}"
+            cursor.execute(statement, [*columns, *loan_values])
+        elif changed:
+            cursor.execute(_UPDATE_ROWS_SQL, columns)
+        elif with_loan:
+            cursor.execute(_UPDATE_LOAN_SQL, loan_values)
     for row in changed:
         row._loaded_state = _state(row)  # type: ignore[attr-defined]
 
@@ -732,18 +752,20 @@ def _close(loan: Loan, on_date: dt.date, *, actor: Any | None) -> None:
 def _lock_loan(loan_id: int) -> Loan:
     """The loan row locked, with its branch, product (and accounts) and member read beside it.
 
-    Read in separate small queries: one query joining all of them costs several times more to
-    plan than the three together, and a repayment is on the counter's critical path.
+    Two small queries: one joining the product's four accounts too costs several times more to
+    plan than both together, and a repayment is on the counter's critical path.
     """
-    loan = Loan.objects.select_for_update(of=("self",)).select_related("branch").filter(pk=loan_id).first()
+    loan = (
+        Loan.objects.select_for_update(of=("self",))
+        .select_related("branch", "member")
+        .filter(pk=loan_id)
+        .first()
+    )
     if loan is None:
         raise not_found("loan", "loan", loan_id)
     loan.product = LoanProduct.objects.select_related(
         "receivable_account", "interest_income_account", "fee_income_account", "penalty_income_account"
     ).get(pk=loan.product_id)
-    loan.member = Member.objects.only("id", "number", "full_name", "phone", "message_language").get(
-        pk=loan.member_id
-    )
     return loan
 
 
@@ -854,13 +876,10 @@ def loan_repay(
         channel=channel,
         memo=memo,
     )
-    _save_rows(loan, rows, recast=applied.recast)
     loan.principal_outstanding_minor -= applied.split.total("principal")
-    fields = ["principal_outstanding_minor"]
     if all(_owed(row).total == 0 for row in rows):
         _close(loan, value_date, actor=actor)
-        fields += ["status", "closed_on"]
-    loan.save(update_fields=fields)
+    _save_rows(loan, rows, recast=applied.recast, with_loan=True)
     payment = LoanTransaction.objects.create(
         loan=loan,
         kind=LoanTransactionKind.REPAYMENT,
