@@ -46,7 +46,7 @@ from core_banking.lending.schedule import Installment, Schedule, accrued_interes
 from core_banking.lending.services.applications import next_number
 from core_banking.members.models import Member, MemberStatus
 from core_banking.savings.models import Channel, SavingsAccount
-from notifications.models import MessageKind
+from notifications.models import MessageKind, OutboxStatus
 from notifications.services import outbox_enqueue
 from tenants.db import workspace_currency
 
@@ -854,9 +854,10 @@ def loan_repay(
     require_positive_amount(amount_minor)
     if source not in (RepaymentSource.CASH, RepaymentSource.SAVINGS):
         raise invalid("source", "cash or savings.")
+    loan = _lock_loan(loan_id)
+    # After the lock: a concurrent request with this key has committed by now if it ran.
     if LoanTransaction.objects.filter(idempotency_key=idempotency_key).exists():
         return _replayed_repayment(idempotency_key, loan_id, amount_minor, value_date)
-    loan = _lock_loan(loan_id)
     if loan.status != LoanStatus.ACTIVE:
         raise _not_active(loan)
     if value_date < loan.disbursed_on:
@@ -880,7 +881,9 @@ def loan_repay(
     if all(_owed(row).total == 0 for row in rows):
         _close(loan, value_date, actor=actor)
     _save_rows(loan, rows, recast=applied.recast, with_loan=True)
-    payment = LoanTransaction.objects.create(
+    # The repayment row and the member's SMS in one statement. The row itself is the record of
+    # who took what when (no separate audit event), as for savings movements.
+    payment = LoanTransaction(
         loan=loan,
         kind=LoanTransactionKind.REPAYMENT,
         value_date=value_date,
@@ -895,29 +898,64 @@ def loan_repay(
         entry=entry,
         idempotency_key=idempotency_key,
         memo=memo[:300],
-        created_at=timezone.now(),
         created_by_id=actor_id(actor),
     )
-    outbox_enqueue(
-        kind=MessageKind.INSTALMENT_RECEIVED,
-        source_ref=idempotency_key,
-        member=loan.member,
-        context=_message_context(loan, rows, amount_minor, value_date),
-    )
-    audit_record(
-        actor=actor,
-        action="lending.loan.repay",
-        target=loan,
-        changes={
-            "amount_minor": amount_minor,
-            "value_date": value_date.isoformat(),
-            "source": source,
-            "split": {c: applied.split.total(c) for c in allocation.COMPONENTS},
-            "settled": applied.settled,
-            "recast": applied.recast,
-        },
-    )
+    _record_with_message(payment, loan.member, _message_context(loan, rows, amount_minor, value_date))
     return payment
+
+
+_RECORD_SQL = """
+WITH movement AS (
+    INSERT INTO lending_loantransaction (loan_id, kind, value_date, amount_minor, principal_minor,
+        interest_minor, fee_minor, penalty_minor, source, channel, savings_transaction_id, entry_id,
+        idempotency_key, reverses_id, memo, created_at, created_by_id)
+    VALUES (%(loan_id)s, %(kind)s, %(value_date)s, %(amount)s, %(principal)s, %(interest)s, %(fee)s,
+        %(penalty)s, %(source)s, %(channel)s, %(savings_transaction_id)s, %(entry_id)s, %(key)s, NULL,
+        %(memo)s, now(), %(actor_id)s)
+    RETURNING id, created_at
+), message AS (
+    INSERT INTO notifications_outboxmessage (kind, source_ref, member_id, phone, language, context, status,
+        attempts, created_at)
+    VALUES (%(message_kind)s, %(key)s, %(member_id)s, %(phone)s, %(language)s, %(context)s::jsonb,
+        %(message_status)s, 0, now())
+    ON CONFLICT (source_ref, kind) DO NOTHING
+)
+SELECT id, created_at FROM movement
+"""
+
+
+def _record_with_message(payment: LoanTransaction, member: Member, context: dict[str, Any]) -> None:
+    """Insert ``payment`` and the member's "instalment received" SMS row in one round trip."""
+    from psycopg.types.json import Jsonb
+
+    parameters: dict[str, Any] = {
+        "loan_id": payment.loan_id,
+        "kind": payment.kind,
+        "value_date": payment.value_date,
+        "amount": payment.amount_minor,
+        "principal": payment.principal_minor,
+        "interest": payment.interest_minor,
+        "fee": payment.fee_minor,
+        "penalty": payment.penalty_minor,
+        "source": payment.source,
+        "channel": payment.channel,
+        "savings_transaction_id": payment.savings_transaction_id,
+        "entry_id": payment.entry_id,
+        "key": payment.idempotency_key,
+        "memo": payment.memo,
+        "actor_id": payment.created_by_id,
+        "message_kind": MessageKind.INSTALMENT_RECEIVED.value,
+        "member_id": member.pk,
+        "phone": member.phone,
+        "language": member.message_language,
+        "context": Jsonb(context),
+        # Nothing is sent to a member without a number; staff see such rows as not sendable.
+        "message_status": OutboxStatus.PENDING if member.phone else OutboxStatus.NO_RECIPIENT,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_RECORD_SQL, parameters)
+        payment.pk, payment.created_at = cursor.fetchone()
+    payment._state.adding = False
 
 
 # --- Reversal ----------------------------------------------------------------------------------

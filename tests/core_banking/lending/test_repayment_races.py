@@ -1,0 +1,136 @@
+"""Repayments racing each other on one loan, each thread with its own committed transaction.
+
+The same key sent twice at once is one repayment; different repayments at once are applied one
+after the other (the loan row is locked), so the instalments and the ledger always agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.db.models import Sum
+from django_tenants.utils import tenant_context
+
+from core_banking.ledger.models import JournalLine
+from core_banking.lending.models import LoanInstallment, LoanTransaction
+from core_banking.lending.services import (
+    loan_application_decide,
+    loan_application_submit,
+    loan_disburse,
+    loan_product_create,
+    loan_repay,
+)
+from core_banking.organisation.models import Branch
+from core_banking.staff.roles import Role
+from core_banking.staff.services import staff_user_create
+from tenants.models import Cooperative
+from tenants.services import AdminSpec, CooperativeSpec, cooperative_provision
+from tests.core_banking.savings.conftest import make_member
+from tests.core_banking.threads import in_threads
+
+pytestmark = pytest.mark.django_db
+
+EMI = 10_661_85  # Tk 1,20,000 at 1 % a month over 12 months
+
+
+@pytest.fixture(scope="module")
+def book(django_db_setup: None, django_db_blocker: Any) -> tuple[Cooperative, int]:
+    with django_db_blocker.unblock():
+        cooperative = cooperative_provision(
+            spec=CooperativeSpec(name="Repayment races", slug=f"race-{uuid.uuid4().hex[:8]}", country="BD"),
+            admin=AdminSpec(username="admin", password=None, email="admin@races.example"),
+        )
+        with tenant_context(cooperative):
+            head_office = Branch.objects.get(is_head_office=True)
+            officer = staff_user_create(
+                actor=None,
+                username="officer",
+                password="race-secret-1",
+                roles=[Role.LOAN_OFFICER.value],
+                home_branch=head_office,
+            )
+            approver = staff_user_create(
+                actor=None,
+                username="approver",
+                password="race-secret-1",
+                roles=[Role.APPROVER.value],
+                approver_level=1,
+                home_branch=head_office,
+            )
+            product = loan_product_create(
+                actor=None,
+                code="GEN",
+                name="General loan",
+                product_type="ordinary",
+                annual_rate=Decimal("12"),
+                rate_effective_from=dt.date(2025, 1, 1),
+                default_installments=12,
+                maximum_installments=12,
+                interest_method="declining",
+                days_in_year="360",
+                days_in_month="30",
+                frequency="monthly",
+            )
+            member = make_member("HO-000001")
+            application = loan_application_submit(
+                actor=officer,
+                member_id=member.pk,
+                product_id=product.pk,
+                amount_minor=120_000_00,
+                installments=12,
+                applied_on=dt.date(2026, 2, 2),
+            ).application
+            loan_application_decide(actor=approver, application_id=application.pk, decision="approved")
+            loan = loan_disburse(
+                actor=None,
+                application_id=application.pk,
+                disbursed_on=dt.date(2026, 2, 5),
+                idempotency_key="disb",
+            )
+        connection.close()
+    return cooperative, loan.pk
+
+
+def _repay(loan_id: int, key: str, amount: int = EMI) -> Any:
+    return loan_repay(
+        actor=None, loan_id=loan_id, amount_minor=amount, value_date=dt.date(2026, 6, 1), idempotency_key=key
+    )
+
+
+def test_the_same_key_at_once_is_one_repayment(book: tuple[Cooperative, int]) -> None:
+    cooperative, loan_id = book
+    results = in_threads(4, lambda _n: _repay(loan_id, "same-key"), cooperative)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert len({r.pk for r in results}) == 1
+    with tenant_context(cooperative):
+        assert LoanTransaction.objects.filter(idempotency_key="same-key").count() == 1
+        assert JournalLine.objects.filter(entry__idempotency_key="same-key").count() == 3
+    connection.close()
+
+
+def test_repayments_at_once_are_applied_one_after_the_other(book: tuple[Cooperative, int]) -> None:
+    cooperative, loan_id = book
+    results = in_threads(3, lambda n: _repay(loan_id, f"at-once-{n}"), cooperative)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    with tenant_context(cooperative):
+        rows = LoanInstallment.objects.filter(loan_id=loan_id)
+        paid = rows.aggregate(p=Sum("principal_paid_minor"), i=Sum("interest_paid_minor"))
+        repaid = LoanTransaction.objects.filter(loan_id=loan_id, kind="repayment").aggregate(
+            p=Sum("principal_minor"), i=Sum("interest_minor"), a=Sum("amount_minor")
+        )
+        assert (paid["p"], paid["i"]) == (repaid["p"], repaid["i"])
+        assert repaid["a"] == paid["p"] + paid["i"]
+        lines = JournalLine.objects.filter(account__code="1300-GEN").aggregate(
+            d=Sum("debit_minor"), c=Sum("credit_minor")
+        )
+        assert lines["d"] - lines["c"] == 120_000_00 - paid["p"]
+        # Whole instalments, oldest first: every paid instalment is paid in full.
+        assert [row.paid_minor for row in rows.order_by("number") if row.paid_minor] == [EMI] * (
+            LoanTransaction.objects.filter(loan_id=loan_id, kind="repayment").count()
+        )
+    connection.close()
