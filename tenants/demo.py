@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from django_tenants.utils import tenant_context
 
 from core_banking.accounting.demo import accounting_demo_load
+from core_banking.lending.demo import lending_demo_load
 from core_banking.members.demo import members_demo_load
 from core_banking.organisation.models import Branch
 from core_banking.organisation.services import branch_create
@@ -95,6 +96,7 @@ DEMO_EXTENSIONS: list[DemoExtension] = [
     savings_demo_load,
     shares_demo_load,
     accounting_demo_load,
+    lending_demo_load,
 ]
 
 
