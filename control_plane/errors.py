@@ -90,6 +90,7 @@ class ErrorCode(enum.StrEnum):
     REPORT_PERIOD_INVALID = "report_period_invalid"
     REPORT_TOO_LARGE = "report_too_large"
     REPORT_MEMBER_UNKNOWN = "report_member_unknown"
+    REPORT_GROUP_UNKNOWN = "report_group_unknown"
     # Accounting: vouchers, corrections, closings (core_banking.accounting)
     ACCOUNT_OUTSIDE_BRANCH = "account_outside_branch"
     ACCOUNTING_DATE_IN_FUTURE = "accounting_date_in_future"

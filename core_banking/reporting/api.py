@@ -31,6 +31,7 @@ _PARAMETER_HELP = {
     Parameter.DAY: "The value date of the entries, YYYY-MM-DD.",
     Parameter.ACCOUNT: "Account code, e.g. 1100-HO.",
     Parameter.MEMBER: "Member number, e.g. HO-000001; the member must be of one of the branches asked for.",
+    Parameter.GROUP: "Group code; the group must be of one of the branches asked for.",
 }
 _BRANCH_HELP = (
     "Branch id; repeat for several (branch=3&branch=5). Omit for all branches, consolidated, which "
@@ -53,7 +54,7 @@ def query_serializer_for(slug: str) -> type[serializers.Serializer[Any]]:
             fields[parameter.value] = serializers.CharField(
                 max_length=20, required=required, help_text=_PARAMETER_HELP[parameter]
             )
-        elif parameter == Parameter.MEMBER:
+        elif parameter in (Parameter.MEMBER, Parameter.GROUP):
             fields[parameter.value] = serializers.CharField(
                 max_length=40, required=required, help_text=_PARAMETER_HELP[parameter]
             )
@@ -102,7 +103,8 @@ _ERRORS = {
     400: OpenApiResponse(
         ErrorSerializer,
         description="validation_error (a parameter is missing or malformed), report_period_invalid, "
-        "report_branch_unknown, account_unknown, report_member_unknown, report_too_large",
+        "report_branch_unknown, account_unknown, report_member_unknown, report_group_unknown, "
+        "report_too_large",
     ),
     403: OpenApiResponse(
         ErrorSerializer,
@@ -129,6 +131,7 @@ class ReportView(APIView):
             day=data.get(Parameter.DAY.value),
             account=data.get(Parameter.ACCOUNT.value),
             member=data.get(Parameter.MEMBER.value),
+            group=data.get(Parameter.GROUP.value),
         )
         cooperative = current_cooperative()
         if cooperative is None:

@@ -37,7 +37,7 @@ class ReportForm(forms.Form):
                     required=required,
                     choices=[("", "—"), *((code, f"{code} {name}") for code, name in accounts)],
                 )
-            elif parameter == Parameter.MEMBER:
+            elif parameter in (Parameter.MEMBER, Parameter.GROUP):
                 self.fields[parameter.value] = forms.CharField(label=label, required=required, max_length=40)
             else:
                 self.fields[parameter.value] = forms.DateField(

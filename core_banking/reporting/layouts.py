@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core_banking.lending.models import LoanTransactionKind
 from core_banking.reporting.selectors import (
     AccountRef,
     BalanceSheet,
@@ -278,7 +279,11 @@ def savings_balances_table(result: SavingsBalances) -> ReportTable:
     return table
 
 
-def _label(choices: type[TransactionKind] | type[ShareTransactionKind], kind: str, memo: str) -> str:
+def _label(
+    choices: type[TransactionKind] | type[ShareTransactionKind] | type[LoanTransactionKind],
+    kind: str,
+    memo: str,
+) -> str:
     label = str(choices(kind).label) if kind in choices.values else kind
     return f"{label} — {memo}" if memo else label
 
@@ -343,4 +348,64 @@ def member_statement_table(result: MemberStatement) -> ReportTable:
         style=RowStyle.SUBTOTAL,
     )
     table.add(None, _("Total savings"), None, None, None, result.savings_closing_minor, style=RowStyle.TOTAL)
+    if result.loans:
+        _add_loans(table, result)
     return table
+
+
+def _add_loans(table: ReportTable, result: MemberStatement) -> None:
+    """Each loan: principal outstanding at the start, the period's movements, at the end, and overdue."""
+    for loan in result.loans:
+        table.section(
+            _("Loan %(number)s · %(product)s") % {"number": loan.number, "product": loan.product.name}
+        )
+        table.add(loan.disbursed_on, _("Principal lent"), None, None, None, loan.principal_minor)
+        table.add(
+            result.start,
+            _("Principal outstanding at the start"),
+            None,
+            None,
+            None,
+            loan.opening_outstanding_minor,
+        )
+        for movement in loan.movements:
+            table.add(
+                movement.value_date,
+                _label(LoanTransactionKind, movement.kind, movement.memo),
+                None,
+                movement.paid_in_minor or None,
+                _or_blank(movement.taken_out_minor),
+                movement.principal_outstanding_minor,
+            )
+        table.add(
+            result.end,
+            _("Principal outstanding at the end"),
+            None,
+            sum(movement.paid_in_minor for movement in loan.movements),
+            sum(movement.taken_out_minor for movement in loan.movements),
+            loan.closing_outstanding_minor,
+            style=RowStyle.SUBTOTAL,
+        )
+        if loan.overdue_as_of is not None:
+            table.add(
+                loan.overdue_as_of,
+                ngettext(
+                    "Overdue, %(days)s day past due",
+                    "Overdue, %(days)s days past due",
+                    loan.days_past_due,
+                )
+                % {"days": loan.days_past_due},
+                None,
+                None,
+                None,
+                loan.overdue_minor,
+            )
+    table.add(
+        None,
+        _("Total loans outstanding"),
+        None,
+        None,
+        None,
+        result.loans_outstanding_minor,
+        style=RowStyle.TOTAL,
+    )

@@ -270,7 +270,7 @@ def download_name(report: BuiltReport, extension: str) -> str:
     query = report.query
     dates = [value for value in (query.start, query.end, query.as_of, query.day) if value is not None]
     stamp = "_".join(value.isoformat() for value in dates)
-    subject = "".join(f"-{value}" for value in (query.account, query.member) if value)
+    subject = "".join(f"-{value}" for value in (query.account, query.member, query.group) if value)
     # The member number is typed by the reader: keep the file name to safe characters.
     subject = re.sub(r"[^A-Za-z0-9._-]", "_", subject)
     return f"{report.spec.slug}{subject}-{stamp}.{extension}"

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from core_banking.reporting import layouts, selectors
+from core_banking.lending.reports import PortfolioAtRisk, portfolio_at_risk
+from core_banking.reporting import layouts, lending_layouts, lending_selectors, selectors
 from core_banking.reporting.access import BranchSet
 from core_banking.reporting.tables import ReportTable
 
@@ -35,6 +36,7 @@ class Parameter(enum.StrEnum):
     DAY = "day"
     ACCOUNT = "account"
     MEMBER = "member"
+    GROUP = "group"
 
 
 PARAMETER_LABELS: dict[Parameter, StrPromise] = {
@@ -44,6 +46,7 @@ PARAMETER_LABELS: dict[Parameter, StrPromise] = {
     Parameter.DAY: gettext_lazy("Day"),
     Parameter.ACCOUNT: gettext_lazy("Account"),
     Parameter.MEMBER: gettext_lazy("Member number"),
+    Parameter.GROUP: gettext_lazy("Group code"),
 }
 
 
@@ -58,6 +61,7 @@ class ReportQuery:
     day: dt.date | None = None
     account: str | None = None
     member: str | None = None
+    group: str | None = None
 
     @property
     def branch_ids(self) -> list[int] | None:
@@ -114,6 +118,8 @@ def period_label(query: ReportQuery, format_date: Callable[[dt.date], str]) -> s
 FINANCIAL_STATEMENTS = gettext_lazy("Financial statements")
 BOOKS = gettext_lazy("Books of account")
 MEMBERS_AND_SAVINGS = gettext_lazy("Members and savings")
+LOANS_DAILY = gettext_lazy("Loans: daily")
+LOANS_MONTHLY = gettext_lazy("Loans: month end")
 
 register(
     ReportSpec(
@@ -242,7 +248,7 @@ register(
         slug="member-statement",
         title=gettext_lazy("Member statement"),
         description=gettext_lazy(
-            "One member's savings accounts and share capital over a period, with running balances."
+            "One member's savings accounts, share capital and loans over a period, with running balances."
         ),
         group=MEMBERS_AND_SAVINGS,
         parameters=(Parameter.MEMBER, Parameter.START, Parameter.END),
@@ -255,5 +261,202 @@ register(
         layout=layouts.member_statement_table,
         result_type=selectors.MemberStatement,
         subtitle=lambda result: f"{result.member.number} {result.member.name}",
+    )
+)
+
+
+def _period(query: ReportQuery) -> dict[str, Any]:
+    return {
+        "start": query.require_date(Parameter.START),
+        "end": query.require_date(Parameter.END),
+        "branch_ids": query.branch_ids,
+    }
+
+
+def _month_end(query: ReportQuery) -> dict[str, Any]:
+    return {"month_end": query.require_date(Parameter.AS_OF), "branch_ids": query.branch_ids}
+
+
+register(
+    ReportSpec(
+        slug="loan-applications",
+        title=gettext_lazy("Loan applications"),
+        description=gettext_lazy(
+            "Every loan application made in a period with its member, product, amount and status now."
+        ),
+        group=LOANS_DAILY,
+        parameters=(Parameter.START, Parameter.END),
+        run=lambda query: lending_selectors.loan_applications(**_period(query)),
+        layout=lending_layouts.loan_applications_table,
+        result_type=lending_selectors.LoanApplications,
+        landscape=True,
+    )
+)
+register(
+    ReportSpec(
+        slug="loan-applications-summary",
+        title=gettext_lazy("Loan applications by product and status"),
+        description=gettext_lazy(
+            "The number and amount of the loan applications made in a period, by product and status."
+        ),
+        group=LOANS_DAILY,
+        parameters=(Parameter.START, Parameter.END),
+        run=lambda query: lending_selectors.loan_applications(**_period(query)),
+        layout=lending_layouts.loan_applications_summary_table,
+        result_type=lending_selectors.LoanApplications,
+    )
+)
+register(
+    ReportSpec(
+        slug="loan-approvals-disbursements",
+        title=gettext_lazy("Loan approvals and disbursements"),
+        description=gettext_lazy("Every approval decision (each level) and every loan paid out in a period."),
+        group=LOANS_DAILY,
+        parameters=(Parameter.START, Parameter.END),
+        run=lambda query: lending_selectors.approvals_and_disbursements(**_period(query)),
+        layout=lending_layouts.approvals_and_disbursements_table,
+        result_type=lending_selectors.ApprovalsAndDisbursements,
+        landscape=True,
+    )
+)
+register(
+    ReportSpec(
+        slug="loan-approvals-disbursements-summary",
+        title=gettext_lazy("Loan approvals and disbursements by product"),
+        description=gettext_lazy(
+            "Per loan product: applications approved and loans paid out in a period, and their amounts."
+        ),
+        group=LOANS_DAILY,
+        parameters=(Parameter.START, Parameter.END),
+        run=lambda query: lending_selectors.approvals_and_disbursements(**_period(query)),
+        layout=lending_layouts.approvals_and_disbursements_summary_table,
+        result_type=lending_selectors.ApprovalsAndDisbursements,
+    )
+)
+register(
+    ReportSpec(
+        slug="loan-applications-returned",
+        title=gettext_lazy("Returned loan applications"),
+        description=gettext_lazy("Loan applications returned as incomplete in a period, with the reasons."),
+        group=LOANS_DAILY,
+        parameters=(Parameter.START, Parameter.END),
+        run=lambda query: lending_selectors.returned_applications(**_period(query)),
+        layout=lending_layouts.returned_applications_table,
+        result_type=lending_selectors.ReturnedApplications,
+        landscape=True,
+    )
+)
+register(
+    ReportSpec(
+        slug="loan-collections",
+        title=gettext_lazy("Loan collections"),
+        description=gettext_lazy(
+            "Repayments received in a period, day by day, split into principal, interest, fee and "
+            "penalty, and by channel."
+        ),
+        group=LOANS_DAILY,
+        parameters=(Parameter.START, Parameter.END),
+        run=lambda query: lending_selectors.collections(**_period(query)),
+        layout=lending_layouts.collections_table,
+        result_type=lending_selectors.Collections,
+        landscape=True,
+    )
+)
+register(
+    ReportSpec(
+        slug="group-collection-sheet",
+        title=gettext_lazy("Group collection sheet"),
+        description=gettext_lazy(
+            "What each member of a group owes at a meeting: the instalments due by that day and not "
+            "paid, with penalties, exact to the smallest unit."
+        ),
+        group=LOANS_DAILY,
+        parameters=(Parameter.GROUP, Parameter.DAY),
+        optional=frozenset({Parameter.DAY}),
+        run=lambda query: lending_selectors.group_collection_sheet(
+            group_code=query.group or "", meeting_on=query.day, branch_ids=query.branch_ids
+        ),
+        layout=lending_layouts.group_collection_sheet_table,
+        result_type=lending_selectors.GroupCollectionSheet,
+        subtitle=lending_layouts.group_collection_sheet_subtitle,
+        landscape=True,
+    )
+)
+register(
+    ReportSpec(
+        slug="loan-debtors",
+        title=gettext_lazy("Loan debtors at month end"),
+        description=gettext_lazy(
+            "Every loan debtor as the month end's close of business recorded them; the figures stay "
+            "as they were however the loans move later."
+        ),
+        group=LOANS_MONTHLY,
+        parameters=(Parameter.AS_OF,),
+        run=lambda query: lending_selectors.loan_debtors(**_month_end(query)),
+        layout=lending_layouts.loan_debtors_table,
+        result_type=lending_selectors.LoanDebtors,
+        landscape=True,
+    )
+)
+register(
+    ReportSpec(
+        slug="loan-outstanding-by-product",
+        title=gettext_lazy("Loans outstanding by product"),
+        description=gettext_lazy(
+            "Per loan product at a month end: loans, principal outstanding and what was overdue."
+        ),
+        group=LOANS_MONTHLY,
+        parameters=(Parameter.AS_OF,),
+        run=lambda query: lending_selectors.outstanding_by_product(**_month_end(query)),
+        layout=lending_layouts.outstanding_by_product_table,
+        result_type=lending_selectors.OutstandingByProduct,
+    )
+)
+register(
+    ReportSpec(
+        slug="loan-overdue-items",
+        title=gettext_lazy("Overdue instalments"),
+        description=gettext_lazy(
+            "The instalments due before a date and not fully paid, with days past due and what is "
+            "still owed of each part."
+        ),
+        group=LOANS_MONTHLY,
+        parameters=(Parameter.AS_OF,),
+        run=lambda query: lending_selectors.overdue_items(
+            as_of=query.require_date(Parameter.AS_OF), branch_ids=query.branch_ids
+        ),
+        layout=lending_layouts.overdue_items_table,
+        result_type=lending_selectors.OverdueItems,
+        landscape=True,
+    )
+)
+register(
+    ReportSpec(
+        slug="portfolio-at-risk",
+        title=gettext_lazy("Portfolio at risk"),
+        description=gettext_lazy(
+            "PAR 1, 30 and 90: the principal outstanding of late loans against the whole portfolio."
+        ),
+        group=LOANS_MONTHLY,
+        parameters=(Parameter.AS_OF,),
+        run=lambda query: portfolio_at_risk(
+            as_of=query.require_date(Parameter.AS_OF), branch_ids=query.branch_ids
+        ),
+        layout=lending_layouts.portfolio_at_risk_table,
+        result_type=PortfolioAtRisk,
+    )
+)
+register(
+    ReportSpec(
+        slug="loan-provisions",
+        title=gettext_lazy("Loan-loss provisions by bucket"),
+        description=gettext_lazy(
+            "The provision a month end required, by days past due, at the rates then in force."
+        ),
+        group=LOANS_MONTHLY,
+        parameters=(Parameter.AS_OF,),
+        run=lambda query: lending_selectors.provisions_by_bucket(**_month_end(query)),
+        layout=lending_layouts.provisions_by_bucket_table,
+        result_type=lending_selectors.ProvisionsByBucket,
     )
 )

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
@@ -27,6 +27,7 @@ from django.db.models import Sum
 from control_plane.errors import BusinessRuleViolation, ErrorCode
 from core_banking.ledger.models import DEBIT_NORMAL_KINDS, Account, AccountKind
 from core_banking.ledger.presets import CASH_CONTROL_PREFIX
+from core_banking.lending.models import Loan, LoanTransaction, LoanTransactionKind
 from core_banking.members.models import Member
 from core_banking.organisation.models import Branch
 from core_banking.savings.models import SavingsAccount, SavingsProduct
@@ -750,6 +751,38 @@ class ShareStatement:
 
 
 @dataclass(frozen=True)
+class LoanMovement:
+    transaction_id: int
+    value_date: dt.date
+    kind: str  # core_banking.lending.models.LoanTransactionKind
+    memo: str
+    amount_minor: int
+    principal_minor: int
+    interest_minor: int
+    fee_minor: int
+    penalty_minor: int
+    paid_in_minor: int  # repaid by the member (a reversal takes a repayment back: negative)
+    taken_out_minor: int  # paid out to the member
+    principal_outstanding_minor: int  # running, in value-date order
+
+
+@dataclass(frozen=True)
+class LoanStatement:
+    loan_id: int
+    number: str
+    product: ProductRef
+    status: str  # core_banking.lending.models.LoanStatus, now
+    disbursed_on: dt.date
+    principal_minor: int
+    opening_outstanding_minor: int  # principal outstanding before the period
+    movements: list[LoanMovement]
+    closing_outstanding_minor: int
+    overdue_minor: int  # as of ``overdue_as_of`` (the last close of business that aged the loan)
+    days_past_due: int
+    overdue_as_of: dt.date | None
+
+
+@dataclass(frozen=True)
 class MemberStatement:
     member: MemberRef
     start: dt.date
@@ -757,6 +790,8 @@ class MemberStatement:
     savings: list[SavingsAccountStatement]
     shares: ShareStatement
     savings_closing_minor: int  # all the member's savings at the end of the period
+    loans: list[LoanStatement] = field(default_factory=list)
+    loans_outstanding_minor: int = 0  # principal the member owed at the end of the period
 
 
 def _member_in_branches(number: str, branch_ids: BranchIds) -> Member:
@@ -838,18 +873,89 @@ def _share_statement(member: Member, start: dt.date, end: dt.date) -> ShareState
     )
 
 
+# How each loan movement changes the principal outstanding, and whether the member paid or received it.
+_PRINCIPAL_EFFECT = {
+    LoanTransactionKind.DISBURSEMENT: 1,
+    LoanTransactionKind.REPAYMENT: -1,
+    LoanTransactionKind.WRITE_OFF: -1,
+    LoanTransactionKind.REVERSAL: 1,  # a repayment undone
+}
+
+
+def _loan_movement_effect(movement: LoanTransaction) -> tuple[int, int, int]:
+    """(principal change, paid in, taken out) of one movement."""
+    principal = _PRINCIPAL_EFFECT.get(LoanTransactionKind(movement.kind), 0) * movement.principal_minor
+    if movement.kind in (LoanTransactionKind.REPAYMENT, LoanTransactionKind.RECOVERY):
+        return principal, movement.amount_minor, 0
+    if movement.kind == LoanTransactionKind.REVERSAL:
+        return principal, -movement.amount_minor, 0
+    if movement.kind == LoanTransactionKind.DISBURSEMENT:
+        return principal, 0, movement.amount_minor
+    return principal, 0, 0
+
+
+def _loan_statement(loan: Loan, start: dt.date, end: dt.date) -> LoanStatement:
+    history = LoanTransaction.objects.filter(loan=loan, value_date__lte=end).order_by("value_date", "id")
+    opening = 0
+    movements: list[LoanMovement] = []
+    for movement in history:
+        change, paid_in, taken_out = _loan_movement_effect(movement)
+        if movement.value_date < start:
+            opening += change
+            continue
+        balance = (movements[-1].principal_outstanding_minor if movements else opening) + change
+        movements.append(
+            LoanMovement(
+                transaction_id=movement.pk,
+                value_date=movement.value_date,
+                kind=movement.kind,
+                memo=movement.memo,
+                amount_minor=movement.amount_minor,
+                principal_minor=movement.principal_minor,
+                interest_minor=movement.interest_minor,
+                fee_minor=movement.fee_minor,
+                penalty_minor=movement.penalty_minor,
+                paid_in_minor=paid_in,
+                taken_out_minor=taken_out,
+                principal_outstanding_minor=balance,
+            )
+        )
+    return LoanStatement(
+        loan_id=loan.pk,
+        number=loan.number,
+        product=ProductRef(loan.product.pk, loan.product.code, loan.product.name),
+        status=loan.status,
+        disbursed_on=loan.disbursed_on,
+        principal_minor=loan.principal_minor,
+        opening_outstanding_minor=opening,
+        movements=movements,
+        closing_outstanding_minor=movements[-1].principal_outstanding_minor if movements else opening,
+        overdue_minor=loan.overdue_minor,
+        days_past_due=loan.days_past_due,
+        overdue_as_of=loan.arrears_as_of,
+    )
+
+
 def member_statement(
     *, member_number: str, start: dt.date, end: dt.date, branch_ids: BranchIds
 ) -> MemberStatement:
-    """One member's savings accounts and share capital over a period, with running balances.
+    """One member's savings accounts, share capital and loans over a period, with running balances.
 
     The member must belong to one of the branches asked for; every account of theirs is shown.
-    Accounts opened after the period or closed before it are left out.
+    Accounts opened after the period or closed before it are left out, and so are loans paid out
+    after the period or closed before it. A loan's balance is its principal outstanding.
     """
     _check_period(start, end)
     member = _member_in_branches(member_number, branch_ids)
     accounts = member_accounts(member_id=member.pk).filter(opened_on__lte=end).exclude(closed_on__lt=start)
     savings = [_savings_statement(account, start, end) for account in accounts]
+    loans = [
+        _loan_statement(loan, start, end)
+        for loan in Loan.objects.select_related("product")
+        .filter(member=member, disbursed_on__lte=end)
+        .exclude(closed_on__lt=start)
+        .order_by("disbursed_on", "number")
+    ]
     return MemberStatement(
         member=MemberRef(member.pk, member.number, member.full_name, member.branch.code),
         start=start,
@@ -857,4 +963,6 @@ def member_statement(
         savings=savings,
         shares=_share_statement(member, start, end),
         savings_closing_minor=sum(account.closing_minor for account in savings),
+        loans=loans,
+        loans_outstanding_minor=sum(loan.closing_outstanding_minor for loan in loans),
     )

@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import types
 import typing
+from decimal import Decimal
 from typing import Any
 
 from rest_framework import serializers
@@ -62,6 +63,8 @@ def _field_for(hint: Any, **options: Any) -> serializers.Field[Any, Any, Any, An
         return serializers.ListField(child=_field_for(item), **options)
     if dataclasses.is_dataclass(hint):
         return dataclass_serializer(typing.cast(type, hint))(**options)
+    if hint is Decimal:  # rates and ratios, as exact decimal strings
+        return serializers.DecimalField(max_digits=19, decimal_places=4, **options)
     if hint in _SCALARS:
         return _SCALARS[hint](**options)
     raise TypeError(f"no serializer field for {hint!r}")

@@ -53,6 +53,7 @@ def _query(form: ReportForm, spec: ReportSpec[Any], profile: StaffProfile) -> Re
         day=data.get(Parameter.DAY.value),
         account=data.get(Parameter.ACCOUNT.value) or None,
         member=data.get(Parameter.MEMBER.value) or None,
+        group=data.get(Parameter.GROUP.value) or None,
     )
 
 

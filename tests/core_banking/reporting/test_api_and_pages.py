@@ -29,6 +29,18 @@ def test_the_list_names_every_report_and_its_parameters(admin: Client) -> None:
         "day-journal",
         "savings-balances",
         "member-statement",
+        "loan-applications",
+        "loan-applications-summary",
+        "loan-approvals-disbursements",
+        "loan-approvals-disbursements-summary",
+        "loan-applications-returned",
+        "loan-collections",
+        "group-collection-sheet",
+        "loan-debtors",
+        "loan-outstanding-by-product",
+        "loan-overdue-items",
+        "portfolio-at-risk",
+        "loan-provisions",
     }
     assert listed["member-statement"]["parameters"] == ["member", "start", "end", "branch"]
     assert listed["member-statement"]["required"] == ["member", "start", "end"]
