@@ -325,6 +325,36 @@ class ProductLimitRulesView(StaffApiView):
         return Response(LoanProductSerializer(_product(product_id)).data, status=status.HTTP_201_CREATED)
 
 
+class LoanSubTypeSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    product_type = serializers.ChoiceField(choices=ProductType.choices)
+    code = serializers.RegexField(r"^[a-z0-9_]{1,30}$", help_text="Lower-case letters, digits and _.")
+    name = serializers.CharField(max_length=120)
+    is_active = serializers.BooleanField(read_only=True)
+
+
+class SubTypeListView(StaffApiView):
+    """The purposes within each product type; cooperatives add their own (L1)."""
+
+    @extend_schema(operation_id="lending_sub_types_list", responses=LoanSubTypeSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(
+            LoanSubTypeSerializer(selectors.sub_types().order_by("product_type", "code"), many=True).data
+        )
+
+    @extend_schema(
+        operation_id="lending_sub_types_create",
+        request=LoanSubTypeSerializer,
+        responses={201: LoanSubTypeSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        self.require(Capability.MANAGE_ORGANISATION)
+        given = LoanSubTypeSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        created = services.loan_sub_type_create(actor=request.user, **given.validated_data)
+        return Response(LoanSubTypeSerializer(created).data, status=status.HTTP_201_CREATED)
+
+
 class ApprovalLevelSerializer(serializers.Serializer):
     level = serializers.IntegerField(min_value=1, max_value=20)
     required_above = MoneyField(source="required_above_minor", positive=False)

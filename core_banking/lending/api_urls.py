@@ -16,6 +16,7 @@ urlpatterns = [
         api.ProductLimitRulesView.as_view(),
         name="api_lending_limit_rules",
     ),
+    path("lending/sub-types/", api.SubTypeListView.as_view(), name="api_lending_sub_types"),
     path("lending/approval-levels/", api.ApprovalLevelsView.as_view(), name="api_lending_approval_levels"),
     path("lending/eligibility/", api.EligibilityView.as_view(), name="api_lending_eligibility"),
     path("lending/applications/", api.ApplicationListView.as_view(), name="api_lending_applications"),

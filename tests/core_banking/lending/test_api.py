@@ -164,3 +164,26 @@ def test_another_cooperative_cannot_see_or_touch_a_loan(
     )
     with tenant_context(ALPHA.cooperative()):
         assert Loan.objects.get(pk=loan.pk).principal_outstanding_minor == 120_000_00
+
+
+def test_a_cooperative_adds_its_own_sub_types(in_alpha: object) -> None:
+    admin = workspace_client(ALPHA, username=ALPHA.admin)
+    added = _post(
+        admin,
+        "/api/v1/lending/sub-types/",
+        {"product_type": "special", "code": "solar", "name": "Solar home"},
+    )
+    assert added.status_code == 201, added.content
+    assert added.json()["code"] == "solar"
+    taken = _post(
+        admin, "/api/v1/lending/sub-types/", {"product_type": "special", "code": "solar", "name": "Again"}
+    )
+    assert (taken.status_code, taken.json()["error"]["code"]) == (400, "validation_error")
+    listed = {item["code"] for item in admin.get("/api/v1/lending/sub-types/").json()}
+    assert "solar" in listed
+    auditor_refused = _post(
+        workspace_client(ALPHA, username="auditor"),
+        "/api/v1/lending/sub-types/",
+        {"product_type": "special", "code": "boat", "name": "Boat"},
+    )
+    assert auditor_refused.status_code == 403
