@@ -1,4 +1,4 @@
-"""The daily close of business of the loan book: penalties, arrears ageing, provision, month-end snapshot.
+"""The daily close of business of the loan book: penalties, ageing, accrual, provision, month-end snapshot.
 
 ``close_of_business_run(business_date=D)`` closes day ``D``: every movement with a value date up
 to ``D`` is in. It works on the whole book in a few SQL statements (no Python loop over loans),
@@ -21,12 +21,19 @@ in one transaction, once per date:
    date of the oldest instalment due before ``D`` whose principal, interest or fee is unpaid
    (0 when none: an unpaid penalty alone makes a loan owe, not late); ``arrears_as_of`` is ``D``.
    A loan due on ``D`` and unpaid at its close is 1 day past due at the close of ``D + 1``.
-3. **Loan-loss provision.** Each active loan's required provision is its principal outstanding
+3. **Interest accrual** (products that accrue; the others are on the cash basis). Each loan's
+   interest earned through ``D`` — every instalment due by then in full (what its period earned,
+   from the engine's schedule), the running one pro rata by days, half to even — less what was
+   booked before and what was paid and recognised without an accrual, is booked: one entry per
+   branch, Dr interest receivable (1400) / Cr the products' interest income, key
+   ``cob:<D>:accrual:<branch code>``. Repayments then clear the receivable (``services/loans.py``);
+   closing a loan releases whatever accrual is left; a write-off takes it back out of income.
+4. **Loan-loss provision.** Each active loan's required provision is its principal outstanding
    × the rate of its ageing bucket (``ProvisionRate``), rounded half to even per loan; per branch
    the sum is compared with what account 1390 holds for the branch (its credit balance in the day
    balances up to ``D``), and one entry per branch posts the difference: an increase Dr 5200 /
    Cr 1390, a release Dr 1390 / Cr 5200, dated ``D``, key ``cob:<D>:provision:<branch code>``.
-4. **Month end.** When ``D`` is the last day of its month, each active loan's figures after the
+5. **Month end.** When ``D`` is the last day of its month, each active loan's figures after the
    steps above are inserted into ``LoanMonthEndSnapshot`` (``INSERT … SELECT``, ``ON CONFLICT DO
    NOTHING``); PostgreSQL keeps those rows as they were taken.
 
@@ -219,6 +226,49 @@ SELECT count(*) FROM inserted
 """  # noqa: S608 - constant fragments; values are bound
 
 
+# Interest earned through the day by loans of products that accrue: every instalment due by then in
+# full (what its period earned, from the engine's schedule), the running one pro rata by days,
+# rounded half to even; less what was booked before or recognised as paid beyond the accrual.
+_EARNED_PART = rounded_sql(
+    "(i.earned_interest_minor::numeric * (%(day)s::date - i.period_start) / (i.due_date - i.period_start))",
+    "'half_even'",
+)
+_ACCRUAL_SQL = f"""
+WITH earned AS (
+    SELECT l.id AS loan_id, l.branch_id, p.interest_income_account_id AS income_id,
+        sum(CASE WHEN i.due_date <= %(day)s::date THEN i.earned_interest_minor
+                 WHEN i.period_start < %(day)s::date AND i.due_date > i.period_start THEN {_EARNED_PART}
+                 ELSE 0 END) AS accrued
+    FROM lending_loan l
+    JOIN lending_loanproduct p ON p.id = l.product_id AND p.accrues_interest
+    JOIN lending_loaninstallment i ON i.loan_id = l.id
+    WHERE l.status = 'active'
+    GROUP BY l.id, l.branch_id, p.interest_income_account_id
+), direct AS (
+    SELECT t.loan_id, sum(t.interest_minor - t.interest_from_receivable_minor) AS recognised
+    FROM lending_loantransaction t
+    WHERE t.kind = 'repayment' AND t.loan_id IN (SELECT loan_id FROM earned)
+      AND NOT EXISTS (SELECT 1 FROM lending_loantransaction r WHERE r.reverses_id = t.id)
+    GROUP BY t.loan_id
+), due AS (
+    SELECT e.loan_id, e.branch_id, e.income_id,
+        GREATEST(e.accrued - l.interest_accrued_minor - COALESCE(d.recognised, 0), 0) AS delta
+    FROM earned e
+    JOIN lending_loan l ON l.id = e.loan_id
+    LEFT JOIN direct d ON d.loan_id = e.loan_id
+), booked AS (
+    UPDATE lending_loan l SET interest_accrued_minor = l.interest_accrued_minor + due.delta,
+        interest_receivable_minor = l.interest_receivable_minor + due.delta
+    FROM due WHERE l.id = due.loan_id AND due.delta > 0
+    RETURNING due.branch_id, due.income_id, due.delta
+)
+SELECT branch_id, income_id, sum(delta), count(*) FROM booked GROUP BY branch_id, income_id
+ORDER BY branch_id, income_id
+"""  # noqa: S608 - constant fragments; values are bound
+
+INTEREST_RECEIVABLE_CODE = "1400"
+
+
 @dataclass(frozen=True)
 class ProvisionPosting:
     """One branch's provision adjustment: ``change_minor`` > 0 raised the provision, < 0 released it."""
@@ -268,6 +318,42 @@ def _charge_penalties(day: dt.date, actor: Any | None) -> dict[str, int]:
 def _age(day: dt.date) -> dict[str, int]:
     aged, in_arrears, overdue = _fetchone(_AGEING_SQL, {"day": day})
     return {"loans_aged": int(aged), "loans_in_arrears": int(in_arrears), "overdue_minor": int(overdue)}
+
+
+def _accrue(day: dt.date, actor: Any | None) -> dict[str, int]:
+    """Book interest earned through ``day`` by loans of accruing products: per branch one entry,
+    Dr interest receivable (1400) / Cr each product's interest income, key ``cob:<D>:accrual:<branch>``."""
+    from core_banking.ledger.models import Account
+
+    with connection.cursor() as cursor:
+        cursor.execute(_ACCRUAL_SQL, {"day": day})
+        rows = cursor.fetchall()
+    if not rows:
+        return {"interest_accrued_minor": 0, "loans_accrued": 0}
+    branches = Branch.objects.in_bulk({row[0] for row in rows})
+    accounts = Account.objects.in_bulk({row[1] for row in rows})
+    with translation.override(workspace_language()):
+        memo = _("Loan interest earned to the close of %(day)s") % {"day": day.isoformat()}
+    by_branch: dict[int, list[tuple[str, int]]] = {}
+    for branch_id, income_id, amount, _loans in rows:
+        by_branch.setdefault(branch_id, []).append((accounts[income_id].code, int(amount)))
+    for branch_id, incomes in by_branch.items():
+        branch = branches[branch_id]
+        journal_post(
+            idempotency_key=f"cob:{day.isoformat()}:accrual:{branch.code}",
+            value_date=day,
+            branch=branch,
+            lines=[
+                LineSpec(INTEREST_RECEIVABLE_CODE, debit_minor=sum(amount for _code, amount in incomes)),
+                *(LineSpec(code, credit_minor=amount) for code, amount in incomes),
+            ],
+            memo=memo,
+            actor=actor,
+        )
+    return {
+        "interest_accrued_minor": sum(int(row[2]) for row in rows),
+        "loans_accrued": sum(int(row[3]) for row in rows),
+    }
 
 
 def _provision_memo(day: dt.date) -> str:
@@ -380,6 +466,7 @@ def close_of_business_run(*, business_date: dt.date, actor: Any | None = None) -
         counts: dict[str, Any] = {}
         counts.update(_charge_penalties(business_date, actor))
         counts.update(_age(business_date))
+        counts.update(_accrue(business_date, actor))
         counts.update(_provision_counts(_provision(business_date, actor)))
         counts["month_end_snapshots"] = _snapshot(business_date) if is_month_end(business_date) else 0
         run.counts = counts

@@ -491,6 +491,10 @@ class Loan(models.Model):
     overdue_minor = models.BigIntegerField(default=0)
     arrears_as_of = models.DateField(null=True, blank=True)
     closed_on = models.DateField(null=True, blank=True)
+    # Products that accrue interest (``accrues_interest``): interest the close of business booked
+    # as earned (Dr 1400 / Cr interest income), and the part of it not received yet.
+    interest_accrued_minor = models.BigIntegerField(default=0, db_default=0)
+    interest_receivable_minor = models.BigIntegerField(default=0, db_default=0)
     pledged_lien = models.ForeignKey(
         "savings.Lien", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -629,6 +633,9 @@ class LoanTransaction(models.Model):
     interest_minor = models.BigIntegerField(default=0)
     fee_minor = models.BigIntegerField(default=0)
     penalty_minor = models.BigIntegerField(default=0)
+    # Of the interest paid, what cleared interest receivable (1400) rather than going to income:
+    # non-zero only for products that accrue; at closing it also releases any accrual left over.
+    interest_from_receivable_minor = models.BigIntegerField(default=0, db_default=0)
     source = models.CharField(max_length=10, choices=RepaymentSource.choices, blank=True)
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.OFFICE)
     savings_transaction = models.ForeignKey(

@@ -50,6 +50,8 @@ from notifications.models import MessageKind, OutboxStatus
 from notifications.services import outbox_enqueue
 from tenants.db import workspace_currency
 
+INTEREST_RECEIVABLE_CODE = "1400"  # interest accrued and not yet received (products that accrue)
+
 _ROUNDING = {
     "half_even": "ROUND_HALF_EVEN",
     "half_up": "ROUND_HALF_UP",
@@ -330,7 +332,8 @@ WHERE i.id = v.id
 
 
 _UPDATE_LOAN_SQL = """
-UPDATE lending_loan SET principal_outstanding_minor = %s, status = %s, closed_on = %s WHERE id = %s
+UPDATE lending_loan SET principal_outstanding_minor = %s, interest_receivable_minor = %s, status = %s,
+    closed_on = %s WHERE id = %s
 """
 
 
@@ -351,7 +354,13 @@ def _save_rows(loan: Loan, rows: list[LoanInstallment], recast: bool, *, with_lo
     columns: list[Any] = [[row.pk for row in changed]] + [
         [getattr(row, name) for row in changed] for name in _WRITTEN_FIELDS
     ]
-    loan_values: list[Any] = [loan.principal_outstanding_minor, loan.status, loan.closed_on, loan.pk]
+    loan_values: list[Any] = [
+        loan.principal_outstanding_minor,
+        loan.interest_receivable_minor,
+        loan.status,
+        loan.closed_on,
+        loan.pk,
+    ]
     with connection.cursor() as cursor:
         if changed and with_loan:
             statement = f"WITH installments AS ({_UPDATE_ROWS_SQL} RETURNING 1) {_UPDATE_LOAN_SQL}"
@@ -367,14 +376,42 @@ def _save_rows(loan: Loan, rows: list[LoanInstallment], recast: bool, *, with_lo
 # --- Ledger lines ------------------------------------------------------------------------------
 
 
-def _income_lines(product: LoanProduct, split: allocation.Split) -> list[LineSpec]:
+def _income_lines(
+    product: LoanProduct, split: allocation.Split, *, from_receivable: int = 0
+) -> list[LineSpec]:
+    """The credits of a payment: principal to the receivable, interest, fees and penalties to income.
+
+    ``from_receivable`` is the part of the interest that clears interest receivable (1400) for a
+    product that accrues; when it is more than the interest paid (an accrual left over at closing),
+    the difference goes back out of income.
+    """
+    interest_to_income = split.total("interest") - from_receivable
     parts = [
         (product.receivable_account.code, split.total("principal")),
-        (product.interest_income_account.code, split.total("interest")),
+        (INTEREST_RECEIVABLE_CODE, from_receivable),
+        (product.interest_income_account.code, interest_to_income),
         (product.fee_income_account.code, split.total("fee")),
         (product.penalty_income_account.code, split.total("penalty")),
     ]
-    return [LineSpec(code, credit_minor=amount) for code, amount in parts if amount]
+    return [
+        LineSpec(code, credit_minor=amount) if amount > 0 else LineSpec(code, debit_minor=-amount)
+        for code, amount in parts
+        if amount
+    ]
+
+
+def _receivable_share(loan: Loan, split: allocation.Split, *, closes: bool) -> int:
+    """How much of a payment's interest clears the loan's accrued interest receivable.
+
+    Cash-basis products: none. Accruing products: the interest paid, up to what is accrued and
+    unpaid; the payment that closes the loan clears all of it (an accrual above what was finally
+    earned is released from income).
+    """
+    if not loan.product.accrues_interest:
+        return 0
+    if closes:
+        return loan.interest_receivable_minor
+    return min(split.total("interest"), loan.interest_receivable_minor)
 
 
 def _message_context(
@@ -465,6 +502,7 @@ class _Refinance:
     rows: list[LoanInstallment]
     payoff: PayoffQuote
     split: allocation.Split | None = None
+    from_receivable: int = 0
 
 
 def _refinance_of(application: LoanApplication, disbursed_on: dt.date) -> _Refinance | None:
@@ -562,7 +600,10 @@ def _close_refinanced(
     _save_rows(old, refinance.rows, recast=False)
     _close(old, new_loan.disbursed_on, actor=actor)
     old.principal_outstanding_minor = 0
-    old.save(update_fields=["principal_outstanding_minor", "status", "closed_on"])
+    old.interest_receivable_minor -= refinance.from_receivable
+    old.save(
+        update_fields=["principal_outstanding_minor", "interest_receivable_minor", "status", "closed_on"]
+    )
     LoanTransaction.objects.create(
         loan=old,
         kind=LoanTransactionKind.REPAYMENT,
@@ -572,6 +613,7 @@ def _close_refinanced(
         interest_minor=split.total("interest"),
         fee_minor=split.total("fee"),
         penalty_minor=split.total("penalty"),
+        interest_from_receivable_minor=refinance.from_receivable,
         source=RepaymentSource.REFINANCE,
         entry=entry,
         idempotency_key=f"{key}:refinance",
@@ -674,7 +716,10 @@ def loan_disburse(
         lines.append(LineSpec(product.fee_income_account.code, credit_minor=deducted_fee))
     if refinance is not None:
         refinance.split = _settle(refinance.rows, refinance.payoff, disbursed_on)
-        lines.extend(_income_lines(refinance.old.product, refinance.split))
+        refinance.from_receivable = _receivable_share(refinance.old, refinance.split, closes=True)
+        lines.extend(
+            _income_lines(refinance.old.product, refinance.split, from_receivable=refinance.from_receivable)
+        )
     entry, movement = _pay_out(
         loan=loan,
         lines=lines,
@@ -798,9 +843,10 @@ def _post_payment(
     actor: Any | None,
     channel: str,
     memo: str,
+    from_receivable: int = 0,
 ) -> tuple[JournalEntry, Any]:
     """The ledger side of a payment: cash, or a debit to the member's savings through its service."""
-    income = _income_lines(loan.product, split)
+    income = _income_lines(loan.product, split, from_receivable=from_receivable)
     if source == RepaymentSource.SAVINGS:
         from core_banking.savings.services import savings_pay_to_account
 
@@ -864,6 +910,8 @@ def loan_repay(
         raise invalid("value_date", "Before the disbursement.")
     rows = _rows(loan)
     applied = _pay(loan, loan.product, rows, amount_minor, value_date)
+    closes = all(_owed(row).total == 0 for row in rows)
+    from_receivable = _receivable_share(loan, applied.split, closes=closes)
     entry, movement = _post_payment(
         loan=loan,
         split=applied.split,
@@ -876,9 +924,11 @@ def loan_repay(
         actor=actor,
         channel=channel,
         memo=memo,
+        from_receivable=from_receivable,
     )
     loan.principal_outstanding_minor -= applied.split.total("principal")
-    if all(_owed(row).total == 0 for row in rows):
+    loan.interest_receivable_minor -= from_receivable
+    if closes:
         _close(loan, value_date, actor=actor)
     _save_rows(loan, rows, recast=applied.recast, with_loan=True)
     # The repayment row and the member's SMS in one statement. The row itself is the record of
@@ -892,6 +942,7 @@ def loan_repay(
         interest_minor=applied.split.total("interest"),
         fee_minor=applied.split.total("fee"),
         penalty_minor=applied.split.total("penalty"),
+        interest_from_receivable_minor=from_receivable,
         source=source,
         channel=channel,
         savings_transaction=movement,
@@ -907,11 +958,11 @@ def loan_repay(
 _RECORD_SQL = """
 WITH movement AS (
     INSERT INTO lending_loantransaction (loan_id, kind, value_date, amount_minor, principal_minor,
-        interest_minor, fee_minor, penalty_minor, source, channel, savings_transaction_id, entry_id,
-        idempotency_key, reverses_id, memo, created_at, created_by_id)
+        interest_minor, fee_minor, penalty_minor, interest_from_receivable_minor, source, channel,
+        savings_transaction_id, entry_id, idempotency_key, reverses_id, memo, created_at, created_by_id)
     VALUES (%(loan_id)s, %(kind)s, %(value_date)s, %(amount)s, %(principal)s, %(interest)s, %(fee)s,
-        %(penalty)s, %(source)s, %(channel)s, %(savings_transaction_id)s, %(entry_id)s, %(key)s, NULL,
-        %(memo)s, now(), %(actor_id)s)
+        %(penalty)s, %(from_receivable)s, %(source)s, %(channel)s, %(savings_transaction_id)s,
+        %(entry_id)s, %(key)s, NULL, %(memo)s, now(), %(actor_id)s)
     RETURNING id, created_at
 ), message AS (
     INSERT INTO notifications_outboxmessage (kind, source_ref, member_id, phone, language, context, status,
@@ -937,6 +988,7 @@ def _record_with_message(payment: LoanTransaction, member: Member, context: dict
         "interest": payment.interest_minor,
         "fee": payment.fee_minor,
         "penalty": payment.penalty_minor,
+        "from_receivable": payment.interest_from_receivable_minor,
         "source": payment.source,
         "channel": payment.channel,
         "savings_transaction_id": payment.savings_transaction_id,
@@ -997,9 +1049,17 @@ def _reapply(
     rows = _fresh_rows(loan, _rows(loan))
     for payment in standing:
         _pay(loan, loan.product, rows, payment.amount_minor, payment.value_date)
+    # What the standing repayments left of the accrued interest receivable (accruing products).
+    loan.interest_receivable_minor = loan.interest_accrued_minor - sum(
+        payment.interest_from_receivable_minor for payment in standing
+    )
     reapplied = []
     for payment in later:
         applied = _pay(loan, loan.product, rows, payment.amount_minor, payment.value_date)
+        from_receivable = _receivable_share(
+            loan, applied.split, closes=all(_owed(row).total == 0 for row in rows)
+        )
+        loan.interest_receivable_minor -= from_receivable
         entry, _movement = _post_payment(
             loan=loan,
             split=applied.split,
@@ -1012,11 +1072,12 @@ def _reapply(
             actor=actor,
             channel=payment.channel,
             memo=payment.memo,
+            from_receivable=from_receivable,
         )
-        reapplied.append((payment, applied, entry))
+        reapplied.append((payment, applied, entry, from_receivable))
     LoanInstallment.objects.filter(loan_id=loan.pk).delete()
     LoanInstallment.objects.bulk_create(rows)
-    for payment, applied, entry in reapplied:
+    for payment, applied, entry, from_receivable in reapplied:
         LoanTransaction.objects.create(
             loan=loan,
             kind=LoanTransactionKind.REPAYMENT,
@@ -1026,6 +1087,7 @@ def _reapply(
             interest_minor=applied.split.total("interest"),
             fee_minor=applied.split.total("fee"),
             penalty_minor=applied.split.total("penalty"),
+            interest_from_receivable_minor=from_receivable,
             source=payment.source,
             channel=payment.channel,
             entry=entry,
@@ -1107,6 +1169,7 @@ def loan_repayment_reverse(
             interest_minor=payment.interest_minor,
             fee_minor=payment.fee_minor,
             penalty_minor=payment.penalty_minor,
+            interest_from_receivable_minor=payment.interest_from_receivable_minor,
             source=payment.source,
             channel=payment.channel,
             entry=correction.reversal,
@@ -1125,7 +1188,9 @@ def loan_repayment_reverse(
         loan.status, loan.closed_on = LoanStatus.CLOSED, loan.closed_on
     else:
         loan.status, loan.closed_on = LoanStatus.ACTIVE, None
-    loan.save(update_fields=["principal_outstanding_minor", "status", "closed_on"])
+    loan.save(
+        update_fields=["principal_outstanding_minor", "interest_receivable_minor", "status", "closed_on"]
+    )
     audit_record(
         actor=actor,
         action="lending.repayment.reverse",

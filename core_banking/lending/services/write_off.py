@@ -41,7 +41,7 @@ from core_banking.lending.models import (
     LoanTransactionKind,
     RepaymentSource,
 )
-from core_banking.lending.services.loans import loan_payoff_quote
+from core_banking.lending.services.loans import INTEREST_RECEIVABLE_CODE, loan_payoff_quote
 from core_banking.lending.services.provisions import PROVISION_ACCOUNT_CODE, PROVISION_EXPENSE_CODE
 from core_banking.savings.models import Channel
 from notifications.models import MessageKind
@@ -128,10 +128,12 @@ def loan_write_off(
     if quote.total_minor <= 0:
         raise invalid("loan", _("Nothing is owed on this loan."))
     principal = loan.principal_outstanding_minor
+    # Interest accrued and never received is taken back out of income (products that accrue).
+    unreceived = loan.interest_receivable_minor
     counter_day_open_require(branch=loan.branch, day=on_date, channel=OFFICE_CHANNEL)
     entry = None
     from_provision = 0
-    if principal:
+    if principal or unreceived:
         _lock_branch_provision(loan.branch_id)
         from_provision = min(
             principal, max(provision_held_minor(branch_id=loan.branch_id, on_date=on_date), 0)
@@ -140,6 +142,8 @@ def loan_write_off(
             LineSpec(PROVISION_ACCOUNT_CODE, debit_minor=from_provision),
             LineSpec(PROVISION_EXPENSE_CODE, debit_minor=principal - from_provision),
             LineSpec(loan.product.receivable_account.code, credit_minor=principal),
+            LineSpec(loan.product.interest_income_account.code, debit_minor=unreceived),
+            LineSpec(INTEREST_RECEIVABLE_CODE, credit_minor=unreceived),
         ]
         entry = journal_post(
             idempotency_key=idempotency_key,
@@ -152,7 +156,10 @@ def loan_write_off(
     loan.status = LoanStatus.WRITTEN_OFF
     loan.closed_on = on_date
     loan.principal_outstanding_minor = 0
-    loan.save(update_fields=["status", "closed_on", "principal_outstanding_minor"])
+    loan.interest_receivable_minor = 0
+    loan.save(
+        update_fields=["status", "closed_on", "principal_outstanding_minor", "interest_receivable_minor"]
+    )
     written_off = LoanTransaction.objects.create(
         loan=loan,
         kind=LoanTransactionKind.WRITE_OFF,
