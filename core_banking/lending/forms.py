@@ -388,6 +388,19 @@ class ApprovalLevelForm(MoneyForm):
 ApprovalLevelFormSet = formset_factory(ApprovalLevelForm, extra=2, max_num=20)
 
 
+class SubTypeForm(forms.Form):
+    """A cooperative's own purpose within a product type (e.g. solar home, boat)."""
+
+    product_type = forms.ChoiceField(label=_("Product type"), choices=ProductType.choices)
+    code = forms.RegexField(
+        regex=r"^[a-z0-9_]{1,30}$",
+        label=_("Code"),
+        help_text=_("Lower-case letters, digits and _."),
+        error_messages={"invalid": _("Lower-case letters, digits and _ only.")},
+    )
+    name = forms.CharField(label=_("Name"), max_length=120)
+
+
 # --- Applications ------------------------------------------------------------------------------------
 
 

@@ -32,6 +32,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("approvals/", views.approvals, name="approvals"),
     path("products/", views.product_list, name="products"),
     path("products/new/", views.product_create, name="product_create"),
+    path("sub-types/new/", views.sub_type_create, name="sub_type_create"),
     path("products/<int:product_id>/", views.product_detail, name="product"),
     path("products/<int:product_id>/edit/", views.product_edit, name="product_edit"),
     path("approval-levels/", views.approval_levels, name="approval_levels"),

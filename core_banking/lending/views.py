@@ -45,6 +45,7 @@ from core_banking.lending.forms import (
     RepaymentForm,
     ResubmitForm,
     ReverseForm,
+    SubTypeForm,
     WithdrawForm,
     apply_violation,
     product_form_initial,
@@ -134,8 +135,33 @@ def product_list(request: HttpRequest) -> HttpResponse:
     for product in products.select_related("sub_type").order_by("code"):
         current, upcoming = _rates_now(sorted(product.rates.all(), key=lambda r: r.effective_from), today)
         rows.append(ProductRow(product, product.loan_count, current, upcoming))
-    context = {"rows": rows, "can_manage": profile.can(Capability.MANAGE_ORGANISATION)}
+    context = {
+        "rows": rows,
+        "can_manage": profile.can(Capability.MANAGE_ORGANISATION),
+        "sub_types": selectors.sub_types().order_by("product_type", "code"),
+        "sub_type_form": SubTypeForm(),
+    }
     return render(request, "lending/product_list.html", context)
+
+
+@login_required
+@require_http_methods(["POST"])
+def sub_type_create(request: HttpRequest) -> HttpResponse:
+    """A cooperative adds its own sub-type (purpose) of a product type (L1)."""
+    staff_allowed(request, Capability.MANAGE_ORGANISATION)
+    form = SubTypeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.loan_sub_type_create(actor=request.user, **form.cleaned_data)
+        except BusinessRuleViolation as violation:
+            for field, problems in violation.fields.items():
+                form.add_error(field if field in form.fields else None, problems[0])
+        else:
+            messages.success(request, _("Sub-type added."))
+            return HttpResponseRedirect(reverse("lending:products") + "#sub-types")
+    for field_errors in form.errors.values():
+        messages.error(request, str(field_errors[0]))
+    return HttpResponseRedirect(reverse("lending:products") + "#sub-types")
 
 
 @login_required

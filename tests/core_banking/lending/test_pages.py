@@ -315,6 +315,32 @@ def test_the_approval_ladder_is_edited_on_its_page(in_alpha: Any) -> None:
     assert bdt(100_000_00) in admin.get("/lending/approval-levels/").content.decode()
 
 
+def test_a_cooperative_adds_its_own_sub_type_on_the_products_page(in_alpha: Any) -> None:
+    from core_banking.lending.models import LoanSubType
+
+    admin = client_for(ALPHA.admin)
+    added = admin.post(
+        "/lending/sub-types/new/", {"product_type": "special", "code": "solar", "name": "Solar home"}
+    )
+    assert added.status_code == 302
+    assert LoanSubType.objects.filter(code="solar", product_type="special").exists()
+    page = admin.get("/lending/products/").content.decode()
+    assert "Solar home" in page
+    again = admin.post(
+        "/lending/sub-types/new/", {"product_type": "special", "code": "solar", "name": "Again"}
+    )
+    assert again.status_code == 302
+    assert "Already in use." in admin.get("/lending/products/").content.decode()
+    auditor = client_for("auditor")
+    assert (
+        auditor.post(
+            "/lending/sub-types/new/", {"product_type": "special", "code": "x", "name": "X"}
+        ).status_code
+        == 403
+    )
+    assert LoanSubType.objects.filter(code="solar").count() == 1
+
+
 # --- Applications -----------------------------------------------------------------------------------
 
 
