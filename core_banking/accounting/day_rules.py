@@ -41,9 +41,14 @@ def day_close_applies(channel: str) -> bool:
     return channel not in CHANNELS_AFTER_DAY_CLOSE
 
 
+def day_lock_prefix() -> str:
+    """What every branch's day lock key starts with in the current workspace (the branch id follows)."""
+    return f"{current_schema()}:accounting-day:"
+
+
 def day_lock_key(branch_id: int) -> str:
     """The text whose hash names a branch's day lock in the current workspace."""
-    return f"{current_schema()}:accounting-day:{branch_id}"
+    return f"{day_lock_prefix()}{branch_id}"
 
 
 def day_lock(branch_id: int, *, exclusive: bool) -> None:

@@ -12,19 +12,29 @@ directly; the schedule engine alone says how much interest a loan has earned on 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, ROUND_UP, Decimal
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from control_plane.audit.services import audit_record
 from control_plane.errors import BusinessRuleViolation, ErrorCode
 from core_banking.accounting.day_rules import counter_day_open_require
-from core_banking.ledger.models import JournalEntry, JournalLine
+from core_banking.ledger.db import prepared_fetchone
+from core_banking.ledger.models import Account, JournalEntry, JournalLine
 from core_banking.ledger.presets import cash_account_code
-from core_banking.ledger.services import LineSpec, actor_id, journal_post
+from core_banking.ledger.services import (
+    LineSpec,
+    actor_id,
+    journal_post,
+    posted_entry,
+    posting_parameters,
+    posting_statement,
+)
 from core_banking.lending import allocation
 from core_banking.lending import terms as loan_terms
 from core_banking.lending.errors import invalid, not_found, require_positive_amount
@@ -45,6 +55,7 @@ from core_banking.lending.models import (
 from core_banking.lending.schedule import Installment, Schedule, accrued_interest, schedule_recast
 from core_banking.lending.services.applications import next_number
 from core_banking.members.models import Member, MemberStatus
+from core_banking.organisation.models import Branch
 from core_banking.savings.models import Channel, SavingsAccount
 from notifications.models import MessageKind, OutboxStatus
 from notifications.services import outbox_enqueue
@@ -225,16 +236,29 @@ def _pay(
         split = allocation.allocate(amount, due, order)
         _apply(rows, split, value_date)
         return _Applied(split, settled=False)
-    quote = _quote(loan, rows, value_date)
-    if amount > quote.total_minor:
-        raise BusinessRuleViolation(
-            ErrorCode.REPAYMENT_ABOVE_PAYOFF,
-            f"The loan is settled with {quote.total_minor}; {amount} is more.",
-            fields={"amount_minor": [f"At most {quote.total_minor}."]},
-            extra={"payoff_minor": quote.total_minor},
-        )
-    if amount == quote.total_minor:
-        return _Applied(_settle(rows, quote, value_date), settled=True)
+    # The payoff is never less than the principal, fees and penalties still owed (its interest part
+    # is never negative): a payment below that neither settles nor overpays, and the engine need
+    # not work the payoff out (an advance payment of the next instalment, typically).
+    floor = sum(
+        row.principal_minor
+        - row.principal_paid_minor
+        + row.fee_minor
+        - row.fee_paid_minor
+        + row.penalty_minor
+        - row.penalty_paid_minor
+        for row in rows
+    )
+    if amount >= floor:
+        quote = _quote(loan, rows, value_date)
+        if amount > quote.total_minor:
+            raise BusinessRuleViolation(
+                ErrorCode.REPAYMENT_ABOVE_PAYOFF,
+                f"The loan is settled with {quote.total_minor}; {amount} is more.",
+                fields={"amount_minor": [f"At most {quote.total_minor}."]},
+                extra={"payoff_minor": quote.total_minor},
+            )
+        if amount == quote.total_minor:
+            return _Applied(_settle(rows, quote, value_date), settled=True)
     split = allocation.allocate(amount, due, order)
     _apply(rows, split, value_date)
     leftover = split.unapplied
@@ -878,7 +902,6 @@ def _post_payment(
     return entry, None
 
 
-@transaction.atomic
 def loan_repay(
     *,
     actor: Any | None,
@@ -896,10 +919,58 @@ def loan_repay(
 
     Paying exactly the payoff quote settles and closes the loan; more than that is refused
     with the quote. The same key again returns the first payment.
+
+    The common case, a cash instalment at the counter outside any caller's transaction, is
+    written in two round trips (``_repay_in_two_statements``); anything else, or anything out of
+    the ordinary there, goes the step-by-step way, which also explains every refusal.
     """
     require_positive_amount(amount_minor)
     if source not in (RepaymentSource.CASH, RepaymentSource.SAVINGS):
         raise invalid("source", "cash or savings.")
+    if source == RepaymentSource.CASH and not connection.in_atomic_block:
+        try:
+            with transaction.atomic():
+                return _repay_in_two_statements(
+                    actor=actor,
+                    loan_id=loan_id,
+                    amount_minor=amount_minor,
+                    value_date=value_date,
+                    idempotency_key=idempotency_key,
+                    cash_account=cash_account,
+                    channel=channel,
+                    memo=memo,
+                )
+        except (_NotTheCommonCase, DatabaseError):
+            pass  # rolled back: nothing was written
+    return _repay_step_by_step(
+        actor=actor,
+        loan_id=loan_id,
+        amount_minor=amount_minor,
+        value_date=value_date,
+        idempotency_key=idempotency_key,
+        source=source,
+        savings_account_id=savings_account_id,
+        cash_account=cash_account,
+        channel=channel,
+        memo=memo,
+    )
+
+
+@transaction.atomic
+def _repay_step_by_step(
+    *,
+    actor: Any | None,
+    loan_id: int,
+    amount_minor: int,
+    value_date: dt.date,
+    idempotency_key: str,
+    source: str = RepaymentSource.CASH,
+    savings_account_id: int | None = None,
+    cash_account: str = "",
+    channel: str = Channel.OFFICE,
+    memo: str = "",
+) -> LoanTransaction:
+    """``loan_repay`` statement by statement, with the ORM: every case, every refusal explained."""
     loan = _lock_loan(loan_id)
     # After the lock: a concurrent request with this key has committed by now if it ran.
     if LoanTransaction.objects.filter(idempotency_key=idempotency_key).exists():
@@ -1008,6 +1079,224 @@ def _record_with_message(payment: LoanTransaction, member: Member, context: dict
         cursor.execute(_RECORD_SQL, parameters)
         payment.pk, payment.created_at = cursor.fetchone()
     payment._state.adding = False
+
+
+class _NotTheCommonCase(Exception):
+    """Raised inside the two-statement repayment to roll it back and go step by step."""
+
+
+_INSTALLMENT_DATES = ("period_start", "due_date", "paid_on")
+
+
+def _open_installment(data: dict[str, Any]) -> SimpleNamespace:
+    """An instalment row from ``to_jsonb``, as a plain object with the model's attribute names."""
+    row = SimpleNamespace(**data)
+    for name in _INSTALLMENT_DATES:
+        value = getattr(row, name)
+        if value is not None:
+            setattr(row, name, dt.date.fromisoformat(value))
+    row.pk = row.id
+    row._loaded_state = _state(cast(LoanInstallment, row))
+    return row
+
+
+def _from_json(model: type[Any], data: dict[str, Any]) -> Any:
+    """A model instance from a row as PostgreSQL's ``to_jsonb`` gives it (dates as ISO strings)."""
+    values: dict[str, Any] = {}
+    for field in model._meta.concrete_fields:
+        value = data.get(field.attname)
+        if value is not None and field.get_internal_type() == "DateField":
+            value = dt.date.fromisoformat(value)
+        values[field.attname] = value
+    instance = model(**values)
+    instance._state.adding = False
+    return instance
+
+
+_REPAYMENT_CONTEXT_SQL = (
+    "SELECT lending_repayment_context(%(loan_id)s::bigint, %(key)s::text, %(value_date)s::date,"
+    " %(day_check)s::boolean, %(lock_prefix)s::text, %(cash_code)s::text)"
+)
+
+_REPAY_GUARD = """UPDATE lending_loan SET principal_outstanding_minor = %(outstanding)s::bigint,
+    interest_receivable_minor = %(receivable)s::bigint
+    WHERE id = %(loan_id)s::bigint AND status = 'active' RETURNING id"""
+_REPAY_AFTER = """installments AS (
+    UPDATE lending_loaninstallment AS i SET principal_paid_minor = v.principal_paid_minor,
+        interest_paid_minor = v.interest_paid_minor, fee_paid_minor = v.fee_paid_minor,
+        penalty_paid_minor = v.penalty_paid_minor, paid_on = v.paid_on
+    FROM unnest(%(row_ids)s::bigint[], %(principal_paid)s::bigint[], %(interest_paid)s::bigint[],
+        %(fee_paid)s::bigint[], %(penalty_paid)s::bigint[], %(paid_on)s::date[])
+        AS v(id, principal_paid_minor, interest_paid_minor, fee_paid_minor, penalty_paid_minor, paid_on)
+    WHERE i.id = v.id AND i.loan_id = %(loan_id)s::bigint
+), movement AS (
+    INSERT INTO lending_loantransaction (loan_id, kind, value_date, amount_minor, principal_minor,
+        interest_minor, fee_minor, penalty_minor, interest_from_receivable_minor, source, channel,
+        savings_transaction_id, entry_id, idempotency_key, reverses_id, memo, created_at, created_by_id)
+    SELECT %(loan_id)s::bigint, 'repayment', %(value_date)s::date, %(amount)s::bigint, %(principal)s::bigint,
+        %(interest)s::bigint, %(fee)s::bigint, %(penalty)s::bigint, %(from_receivable)s::bigint, 'cash',
+        %(channel)s::text, NULL, entry.id, %(key)s::text, NULL, %(payment_memo)s::text, now(),
+        %(actor_id)s::bigint
+    FROM entry
+    RETURNING id, created_at
+), message AS (
+    INSERT INTO notifications_outboxmessage (kind, source_ref, member_id, phone, language, context, status,
+        attempts, created_at)
+    SELECT %(message_kind)s::text, %(key)s::text, l.member_id, %(phone)s::text, %(language)s::text,
+        %(context)s::jsonb, %(message_status)s::text, 0, now()
+    FROM lending_loan l, movement WHERE l.id = %(loan_id)s::bigint
+    ON CONFLICT (source_ref, kind) DO NOTHING
+)"""
+_REPAY_ONE_SQL = posting_statement(
+    guard=_REPAY_GUARD,
+    after=_REPAY_AFTER,
+    columns="(SELECT id FROM movement), (SELECT created_at FROM movement)",
+)
+
+
+def _repay_in_two_statements(
+    *,
+    actor: Any | None,
+    loan_id: int,
+    amount_minor: int,
+    value_date: dt.date,
+    idempotency_key: str,
+    cash_account: str,
+    channel: str,
+    memo: str,
+) -> LoanTransaction:
+    """An instalment paid in cash (on, after or before its date): the reads after the loan's lock in one
+    statement (``lending_repayment_context``, migration 0005), the split in Python, then the entry,
+    the instalments, the loan, the repayment row and the SMS in one statement (``posting_statement``).
+
+    Raises ``_NotTheCommonCase`` (the caller rolls back and goes step by step) for a key seen
+    before, a closed day or period, an inactive account, a loan not active, a prepayment that
+    recasts the schedule, a settlement, or a payment that closes the loan.
+    """
+    from psycopg.types.json import Jsonb
+
+    from core_banking.accounting.day_rules import day_close_applies, day_lock_prefix
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _REPAYMENT_CONTEXT_SQL,
+            {
+                "loan_id": loan_id,
+                "key": idempotency_key,
+                "value_date": value_date,
+                "day_check": day_close_applies(channel),
+                # The branch's day lock, named as ``day_lock_key`` names it; the function adds the id.
+                "lock_prefix": day_lock_prefix(),
+                "cash_code": cash_account or "",
+            },
+        )
+        (answer,) = cursor.fetchone()
+    # Django reads jsonb as text on its own connections; the document is parsed here.
+    context = json.loads(answer) if isinstance(answer, str) else answer
+    if context is None or context["replay"] or not context["day_open"]:
+        raise _NotTheCommonCase
+    closed_through = context["closed_through"]
+    if closed_through is not None and value_date <= dt.date.fromisoformat(closed_through):
+        raise _NotTheCommonCase
+    loan = _from_json(Loan, context["loan"])
+    if loan.status != LoanStatus.ACTIVE or value_date < loan.disbursed_on:
+        raise _NotTheCommonCase
+    loan_data = context["loan"]
+    branch = Branch(id=loan_data["branch_id"], code=context["branch_code"])
+    cash_code = cash_account or cash_account_code(branch.code)
+    if cash_account and not context["cash_active"]:
+        raise _NotTheCommonCase
+    product_data = context["product"]
+    product = LoanProduct(
+        allocation_order=product_data["allocation_order"],
+        prepayment_strategy=product_data["prepayment_strategy"],
+        accrues_interest=product_data["accrues_interest"],
+        receivable_account=Account(code=product_data["receivable"]),
+        interest_income_account=Account(code=product_data["interest_income"]),
+        fee_income_account=Account(code=product_data["fee_income"]),
+        penalty_income_account=Account(code=product_data["penalty_income"]),
+    )
+    loan.product = product
+    # Only the instalments not fully paid: plain objects with the model's attribute names (the
+    # split reads and writes attributes only), cheaper than model instances on the hot path.
+    rows = cast(list[LoanInstallment], [_open_installment(row) for row in context["rows"] or []])
+    due_total = sum(_owed(row).total for row in rows if row.due_date <= value_date)
+    floor = sum(_owed(row).total - _owed(row).interest for row in rows)
+    if amount_minor >= floor or (
+        amount_minor > due_total and product.prepayment_strategy != PrepaymentStrategy.ADVANCE
+    ):
+        raise _NotTheCommonCase  # a payoff to work out, or a recast: step by step, with every row
+    applied = _pay(loan, product, rows, amount_minor, value_date)
+    if applied.settled or applied.recast or all(_owed(row).total == 0 for row in rows):
+        raise _NotTheCommonCase  # settling, recasting and closing: step by step
+    split = applied.split
+    from_receivable = _receivable_share(loan, split, closes=False)
+    changed = [row for row in rows if getattr(row, "_loaded_state", None) != _state(row)]
+    lines = [
+        LineSpec(cash_code, debit_minor=amount_minor),
+        *_income_lines(product, split, from_receivable=from_receivable),
+    ]
+    parameters = posting_parameters(
+        idempotency_key=idempotency_key,
+        value_date=value_date,
+        branch=branch,
+        lines=lines,
+        memo=memo or loan.number,
+        actor=actor,
+    )
+    loan.principal_outstanding_minor -= split.total("principal")
+    loan.interest_receivable_minor -= from_receivable
+    member = context["member"]
+    message_context = _message_context(loan, rows, amount_minor, value_date)
+    parameters |= {
+        "loan_id": loan.pk,
+        "outstanding": loan.principal_outstanding_minor,
+        "receivable": loan.interest_receivable_minor,
+        "row_ids": [row.pk for row in changed],
+        "principal_paid": [row.principal_paid_minor for row in changed],
+        "interest_paid": [row.interest_paid_minor for row in changed],
+        "fee_paid": [row.fee_paid_minor for row in changed],
+        "penalty_paid": [row.penalty_paid_minor for row in changed],
+        "paid_on": [row.paid_on for row in changed],
+        "amount": amount_minor,
+        "principal": split.total("principal"),
+        "interest": split.total("interest"),
+        "fee": split.total("fee"),
+        "penalty": split.total("penalty"),
+        "from_receivable": from_receivable,
+        "channel": channel,
+        "payment_memo": memo[:300],
+        "message_kind": MessageKind.INSTALMENT_RECEIVED.value,
+        "phone": member["phone"],
+        "language": member["language"],
+        "context": Jsonb(message_context),
+        # Nothing is sent to a member without a number; staff see such rows as not sendable.
+        "message_status": OutboxStatus.PENDING if member["phone"] else OutboxStatus.NO_RECIPIENT,
+    }
+    row = prepared_fetchone(_REPAY_ONE_SQL, parameters)
+    if row is None or row[5] is None:
+        raise _NotTheCommonCase
+    payment = LoanTransaction(
+        id=row[5],
+        loan=loan,
+        kind=LoanTransactionKind.REPAYMENT,
+        value_date=value_date,
+        amount_minor=amount_minor,
+        principal_minor=split.total("principal"),
+        interest_minor=split.total("interest"),
+        fee_minor=split.total("fee"),
+        penalty_minor=split.total("penalty"),
+        interest_from_receivable_minor=from_receivable,
+        source=RepaymentSource.CASH,
+        channel=channel,
+        entry=posted_entry(row, parameters, branch=branch),
+        idempotency_key=idempotency_key,
+        memo=memo[:300],
+        created_at=row[6],
+        created_by_id=parameters["actor_id"],
+    )
+    payment._state.adding = False
+    return payment
 
 
 # --- Reversal ----------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from django.db.models import Sum
 from django_tenants.utils import tenant_context
 
 from core_banking.ledger.models import JournalLine
-from core_banking.lending.models import LoanInstallment, LoanTransaction
+from core_banking.lending.models import Loan, LoanInstallment, LoanTransaction
 from core_banking.lending.services import (
     loan_application_decide,
     loan_application_submit,
@@ -96,10 +96,8 @@ def book(django_db_setup: None, django_db_blocker: Any) -> tuple[Cooperative, in
     return cooperative, loan.pk
 
 
-def _repay(loan_id: int, key: str, amount: int = EMI) -> Any:
-    return loan_repay(
-        actor=None, loan_id=loan_id, amount_minor=amount, value_date=dt.date(2026, 6, 1), idempotency_key=key
-    )
+def _repay(loan_id: int, key: str, amount: int = EMI, on: dt.date = dt.date(2026, 6, 1)) -> Any:
+    return loan_repay(actor=None, loan_id=loan_id, amount_minor=amount, value_date=on, idempotency_key=key)
 
 
 def test_the_same_key_at_once_is_one_repayment(book: tuple[Cooperative, int]) -> None:
@@ -133,4 +131,57 @@ def test_repayments_at_once_are_applied_one_after_the_other(book: tuple[Cooperat
         assert [row.paid_minor for row in rows.order_by("number") if row.paid_minor] == [EMI] * (
             LoanTransaction.objects.filter(loan_id=loan_id, kind="repayment").count()
         )
+    connection.close()
+
+
+def test_the_counter_repayment_in_two_statements_writes_what_the_step_by_step_path_writes(
+    book: tuple[Cooperative, int],
+) -> None:
+    """A committed cash instalment (outside any transaction: the two-statement path) leaves the
+    entry, the instalments, the loan, the repayment row and the SMS exactly as the service's
+    step-by-step path does for the next instalment inside a transaction."""
+    from django.db import transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from notifications.models import OutboxMessage
+
+    cooperative, loan_id = book
+
+    def pay(key: str, inside_a_transaction: bool) -> int:
+        # Late in the loan, so that what is due covers an instalment whatever the tests before paid.
+        on = dt.date(2027, 1, 31)
+        if inside_a_transaction:
+            with transaction.atomic():
+                return int(_repay(loan_id, key, on=on).pk)
+        with CaptureQueriesContext(connection) as queries:
+            paid = int(_repay(loan_id, key, on=on).pk)
+        # The reads after the lock in one statement; the posting statement runs on psycopg's own
+        # prepared cursor; then the commit. The step-by-step path would take a dozen statements.
+        assert len(queries.captured_queries) <= 3, [q["sql"][:60] for q in queries.captured_queries]
+        return paid
+
+    (fast,) = in_threads(1, lambda _n: pay("two-statements", False), cooperative)
+    (slow,) = in_threads(1, lambda _n: pay("step-by-step", True), cooperative)
+    assert isinstance(fast, int) and isinstance(slow, int), (fast, slow)
+    with tenant_context(cooperative):
+        first, second = (LoanTransaction.objects.select_related("entry").get(pk=pk) for pk in (fast, slow))
+        for payment in (first, second):
+            lines = sorted(
+                (line.account.code, line.debit_minor > 0)
+                for line in JournalLine.objects.filter(entry=payment.entry).select_related("account")
+            )
+            assert lines == [("1100-HO", True), ("1300-GEN", False), ("4100", False)]
+            assert payment.principal_minor + payment.interest_minor == EMI == payment.amount_minor
+            assert (
+                OutboxMessage.objects.filter(
+                    source_ref=payment.idempotency_key, kind="instalment_received"
+                ).count()
+                == 1
+            )
+            assert payment.entry.idempotency_key == payment.idempotency_key
+        loan = Loan.objects.get(pk=loan_id)
+        paid = LoanInstallment.objects.filter(loan_id=loan_id).aggregate(p=Sum("principal_paid_minor"))["p"]
+        assert loan.principal_outstanding_minor == 120_000_00 - paid
+        rows = LoanInstallment.objects.filter(loan_id=loan_id, paid_on__isnull=False)
+        assert all(row.paid_minor == EMI for row in rows)
     connection.close()
