@@ -20,7 +20,14 @@ from core_banking.staff.roles import Capability
 class NavEntry:
     url_name: str
     label: str | Promise
-    capability: Capability | None = None
+    # Shown to whoever holds this capability, or any one of several.
+    capability: Capability | tuple[Capability, ...] | None = None
+
+    def shown_to(self, capabilities: frozenset[Capability]) -> bool:
+        if self.capability is None:
+            return True
+        wanted = self.capability if isinstance(self.capability, tuple) else (self.capability,)
+        return any(capability in capabilities for capability in wanted)
 
 
 NAVIGATION: tuple[NavEntry, ...] = (
@@ -28,7 +35,8 @@ NAVIGATION: tuple[NavEntry, ...] = (
     NavEntry("members:list", _("Members"), Capability.MANAGE_MEMBERS),
     NavEntry("savings:accounts", _("Savings"), Capability.POST_TRANSACTIONS),
     NavEntry("cash:index", _("Cash"), Capability.POST_TRANSACTIONS),
-    NavEntry("lending:loans", _("Loans"), Capability.APPRAISE_LOANS),
+    # Loan officers appraise; tellers and accountants take repayments from the loan's page.
+    NavEntry("lending:loans", _("Loans"), (Capability.APPRAISE_LOANS, Capability.POST_TRANSACTIONS)),
     NavEntry("lending:approvals", _("Approvals"), Capability.APPROVE_LOANS),
     NavEntry("accounting:index", _("Accounting"), Capability.POST_JOURNAL),
     NavEntry("collections:sheet", _("Field collection"), Capability.COLLECT_IN_FIELD),
@@ -42,7 +50,7 @@ NAVIGATION: tuple[NavEntry, ...] = (
 def entries_for(capabilities: frozenset[Capability], current_path: str) -> list[dict[str, Any]]:
     visible = []
     for entry in NAVIGATION:
-        if entry.capability is not None and entry.capability not in capabilities:
+        if not entry.shown_to(capabilities):
             continue
         try:
             url = reverse(entry.url_name)
