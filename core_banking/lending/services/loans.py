@@ -11,6 +11,7 @@ directly; the schedule engine alone says how much interest a loan has earned on 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -928,20 +929,20 @@ def loan_repay(
     if source not in (RepaymentSource.CASH, RepaymentSource.SAVINGS):
         raise invalid("source", "cash or savings.")
     if source == RepaymentSource.CASH and not connection.in_atomic_block:
-        try:
-            with transaction.atomic():
-                return _repay_in_two_statements(
-                    actor=actor,
-                    loan_id=loan_id,
-                    amount_minor=amount_minor,
-                    value_date=value_date,
-                    idempotency_key=idempotency_key,
-                    cash_account=cash_account,
-                    channel=channel,
-                    memo=memo,
-                )
-        except (_NotTheCommonCase, DatabaseError):
-            pass  # rolled back: nothing was written
+        # Not the common case, or PostgreSQL refused the statement (a key posted by another loan,
+        # an account deactivated meanwhile): rolled back, nothing written; the step-by-step path
+        # below replays or explains.
+        with contextlib.suppress(_NotTheCommonCase, DatabaseError), transaction.atomic():
+            return _repay_in_two_statements(
+                actor=actor,
+                loan_id=loan_id,
+                amount_minor=amount_minor,
+                value_date=value_date,
+                idempotency_key=idempotency_key,
+                cash_account=cash_account,
+                channel=channel,
+                memo=memo,
+            )
     return _repay_step_by_step(
         actor=actor,
         loan_id=loan_id,
