@@ -301,7 +301,7 @@ SPECTACULAR_SETTINGS = {
         "LedgerAccountKindEnum": "core_banking.ledger.models.AccountKind",
         "LoanInterestMethodEnum": "core_banking.lending.models.InterestMethod",
         "SavingsInterestMethodEnum": "core_banking.savings.models.InterestMethod",
-        "LoanRoundingEnum": "core_banking.lending.models.Rounding",
+        "RoundingEnum": "core_banking.savings.models.RoundingMode",
         "LoanInterestPeriodEnum": "core_banking.lending.models.InterestPeriod",
         "LoanApplicationStatusEnum": "core_banking.lending.models.ApplicationStatus",
         "LoanStatusEnum": "core_banking.lending.models.LoanStatus",

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from core_banking.ledger.models import Account, JournalEntry
 from core_banking.members.models import Member, MemberType
 from core_banking.organisation.models import Branch
-from core_banking.savings.models import Channel, SavingsAccount, SavingsTransaction
+from core_banking.savings.models import Channel, RoundingMode, SavingsAccount, SavingsTransaction
 
 
 class ProductType(models.TextChoices):
@@ -61,11 +61,8 @@ class Frequency(models.TextChoices):
     ONCE = "once", _("Once (bullet)")
 
 
-class Rounding(models.TextChoices):
-    HALF_EVEN = "half_even", _("Half to even")
-    HALF_UP = "half_up", _("Half up")
-    DOWN = "down", _("Down")
-    UP = "up", _("Up")
+# The rounding modes are the ones savings offers (the same words on every product form).
+Rounding = RoundingMode
 
 
 class FeeKind(models.TextChoices):
