@@ -218,7 +218,10 @@ def _copy_the_book(template_ids: list[int]) -> dict[str, Any]:
                     "paid_on": f"CASE WHEN {paid} THEN i.due_date END",
                 },
                 "bench_copy c JOIN lending_loan l ON l.number = c.loan_number "
-                "JOIN lending_loaninstallment i ON i.loan_id = c.template_loan",
+                "JOIN lending_loaninstallment i ON i.loan_id = c.template_loan "
+                # A loan's instalments side by side, as a disbursement writes them (one INSERT):
+                # reading one loan's schedule then touches a page or two, not one page per row.
+                "ORDER BY l.id, i.number",
             )
         )
         installments = cursor.rowcount

@@ -8,10 +8,18 @@ prepares only on a connection with a ``prepare_threshold``: set in settings; the
 ``plan_cache_mode`` is set in ``core_banking/ledger/apps.py``).
 PostgreSQL re-parses a prepared statement when ``search_path`` has changed since its last use,
 so one connection serving several workspaces always writes into the current one.
+
+The statements are written with named placeholders (``%(name)s``) for the reader. psycopg turns
+them into PostgreSQL's ``$n`` on every call, and caches that only for statements under 4 KB with
+at most 50 parameters; the posting statements are longer, and parsing them cost about as much as
+a round trip. So each statement is converted once here (``_positional``) and run through a
+``RawCursor``, which sends ``$n`` statements as they are.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,15 +36,45 @@ def server_cursor() -> psycopg.Cursor[Any]:
     return psycopg.Cursor(raw)
 
 
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%|%")
+
+
+@functools.lru_cache(maxsize=256)
+def _positional(sql: str) -> tuple[str, tuple[str, ...]]:
+    """``sql`` with ``$n`` for each distinct ``%(name)s`` (``%%`` for a literal %), and the names in order."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None:
+            if match.group(0) != "%%":
+                raise ValueError(f"a lone % at {match.start()}: write %% for a literal one")
+            return "%"
+        if name not in names:
+            names.append(name)
+        return f"${names.index(name) + 1}"
+
+    return _PLACEHOLDER.sub(number, sql), tuple(names)
+
+
+def _execute_prepared(sql: str, parameters: Mapping[str, Any]) -> psycopg.RawCursor[Any]:
+    statement, names = _positional(sql)
+    # A Django cursor first: it opens the connection and sets the workspace's search_path.
+    with connection.cursor():
+        raw = connection.connection
+    assert raw is not None
+    cursor = psycopg.RawCursor(raw)
+    cursor.execute(statement, [parameters[name] for name in names], prepare=True)
+    return cursor
+
+
 def prepared_fetchone(sql: str, parameters: Mapping[str, Any]) -> tuple[Any, ...]:
-    with server_cursor() as cursor:
-        cursor.execute(sql, parameters, prepare=True)
+    with _execute_prepared(sql, parameters) as cursor:
         row = cursor.fetchone()
     assert row is not None, "the statement returns one row"
     return tuple(row)
 
 
 def prepared_fetchall(sql: str, parameters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-    with server_cursor() as cursor:
-        cursor.execute(sql, parameters, prepare=True)
+    with _execute_prepared(sql, parameters) as cursor:
         return [tuple(row) for row in cursor.fetchall()]

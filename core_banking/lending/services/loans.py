@@ -442,18 +442,18 @@ def _receivable_share(loan: Loan, split: allocation.Split, *, closes: bool) -> i
 def _message_context(
     loan: Loan, rows: list[LoanInstallment], amount: int, value_date: dt.date
 ) -> dict[str, Any]:
-    open_rows = [row for row in rows if _owed(row).total > 0]
+    open_rows = [(row, total) for row in rows if (total := _owed(row).total) > 0]
     upcoming = next(
-        (row for row in open_rows if row.due_date >= value_date), open_rows[0] if open_rows else None
+        (item for item in open_rows if item[0].due_date >= value_date), open_rows[0] if open_rows else None
     )
     return {
         "amount_minor": amount,
         "currency": workspace_currency(),
         "loan": loan.number,
         "value_date": value_date.isoformat(),
-        "outstanding_minor": sum(_owed(row).total for row in rows),
-        "next_due_date": upcoming.due_date.isoformat() if upcoming else None,
-        "next_due_minor": _owed(upcoming).total if upcoming else 0,
+        "outstanding_minor": sum(total for _row, total in open_rows),
+        "next_due_date": upcoming[0].due_date.isoformat() if upcoming else None,
+        "next_due_minor": upcoming[1] if upcoming else 0,
     }
 
 
@@ -1221,8 +1221,9 @@ def _repay_in_two_statements(
     # Only the instalments not fully paid: plain objects with the model's attribute names (the
     # split reads and writes attributes only), cheaper than model instances on the hot path.
     rows = cast(list[LoanInstallment], [_open_installment(row) for row in context["rows"] or []])
-    due_total = sum(_owed(row).total for row in rows if row.due_date <= value_date)
-    floor = sum(_owed(row).total - _owed(row).interest for row in rows)
+    owed = [_owed(row) for row in rows]
+    due_total = sum(item.total for item, row in zip(owed, rows, strict=True) if row.due_date <= value_date)
+    floor = sum(item.total - item.interest for item in owed)
     if amount_minor >= floor or (
         amount_minor > due_total and product.prepayment_strategy != PrepaymentStrategy.ADVANCE
     ):
