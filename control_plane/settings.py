@@ -43,6 +43,8 @@ SHARED_APPS = [
     "django.contrib.humanize",
     "control_plane.identity",
     "control_plane.audit",
+    "control_plane.console",
+    "control_plane.backups",
     "axes",
     "rest_framework",
     "drf_spectacular",

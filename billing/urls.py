@@ -1,0 +1,5 @@
+"""URLs of billing (on the bare domain)."""
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []
