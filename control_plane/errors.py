@@ -120,6 +120,9 @@ class ErrorCode(enum.StrEnum):
     HOLIDAY_UNKNOWN = "holiday_unknown"
     WEEKDAYS_INVALID = "weekdays_invalid"
     CALENDAR_RANGE_INVALID = "calendar_range_invalid"
+    # Subscription state of the workspace (tenants.access)
+    WORKSPACE_READ_ONLY = "workspace_read_only"
+    WORKSPACE_SUSPENDED = "workspace_suspended"
     # Lending (core_banking.lending)
     SCHEDULE_TERMS_INVALID = "schedule_terms_invalid"
     LOAN_NOT_ELIGIBLE = "loan_not_eligible"
@@ -137,6 +140,9 @@ class ErrorCode(enum.StrEnum):
 
 # HTTP status per code where it is not 400.
 _STATUS: dict[ErrorCode, int] = {
+    # Subscription state: the request is understood and refused until the cooperative pays.
+    ErrorCode.WORKSPACE_READ_ONLY: status.HTTP_403_FORBIDDEN,
+    ErrorCode.WORKSPACE_SUSPENDED: status.HTTP_403_FORBIDDEN,
     # Lending
     ErrorCode.LOAN_NOT_ELIGIBLE: status.HTTP_422_UNPROCESSABLE_ENTITY,
     ErrorCode.APPLICATION_NUMBER_TAKEN: status.HTTP_409_CONFLICT,

@@ -19,6 +19,7 @@ def workspace(request: HttpRequest) -> dict[str, Any]:
     if tenant is None or in_public_schema():
         return context
     context["cooperative"] = tenant
+    context["workspace_state"] = tenant.lifecycle
     context["business_date"] = format_local_date(
         tenant.business_date(), language, native_digits=tenant.use_native_digits
     )

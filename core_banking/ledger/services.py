@@ -32,6 +32,7 @@ from core_banking.ledger.models import (
     LedgerState,
 )
 from core_banking.organisation.models import Branch
+from tenants.access import workspace_writable_require
 
 GENESIS_HASH = "0" * 64
 
@@ -219,7 +220,12 @@ def posting_parameters(
     actor: Any | None,
     reverses: JournalEntry | None = None,
 ) -> dict[str, Any]:
-    """The checked parameters of one posting statement (its content hash under "payload_hash")."""
+    """The checked parameters of one posting statement (its content hash under "payload_hash").
+
+    Every single posting builds its statement from these, so this is where a workspace that is
+    read-only or suspended for its subscription refuses to post (``tenants.access``).
+    """
+    workspace_writable_require()
     _validate_shape(idempotency_key, lines)
     codes = {line.account_code for line in lines}
     return {
@@ -362,8 +368,10 @@ def journal_post_batch(*, postings: Sequence[PostingRequest], actor: Any | None 
     Used where entries arrive in bulk (field sync, imports): one lock of the chain head, one
     lookup of accounts and keys, COPY of entries and lines, one update of the day balances.
     Keys posted before (or earlier in the batch) with the same content are replays; any
-    invalid posting refuses the whole batch, naming it. Answers in the order given.
+    invalid posting refuses the whole batch, naming it. Answers in the order given. A workspace
+    that is read-only or suspended for its subscription refuses the batch.
     """
+    workspace_writable_require()
     for number, posting in enumerate(postings):
         try:
             _validate_shape(posting.idempotency_key, posting.lines)

@@ -10,6 +10,7 @@ from celery import shared_task
 
 from control_plane.errors import BusinessRuleViolation
 from core_banking.lending.close_of_business import close_of_business_run, latest_close
+from tenants.access import workspace_writable
 from tenants.db import current_cooperative, current_schema
 
 logger = structlog.get_logger(__name__)
@@ -42,6 +43,11 @@ def close_of_business_daily() -> dict[str, Any]:
     cooperative = current_cooperative()
     if cooperative is None:
         raise RuntimeError(f"This task runs inside a cooperative's workspace, not in {current_schema()!r}")
+    if not workspace_writable():
+        # Read-only or suspended for its subscription: nothing is posted now; the days missed are
+        # caught up once the cooperative has paid (the job is idempotent per date).
+        logger.info("close_of_business_skipped", lifecycle=cooperative.lifecycle)
+        return {"skipped": cooperative.lifecycle}
     last = latest_close()
     days = days_to_close(today=cooperative.business_date(), last_closed=last.business_date if last else None)
     closed: list[dict[str, Any]] = []

@@ -8,6 +8,7 @@ import structlog
 from celery import shared_task
 
 from core_banking.savings.interest_posting import savings_interest_daily_run
+from tenants.access import workspace_writable
 from tenants.db import current_cooperative, current_schema
 
 logger = structlog.get_logger(__name__)
@@ -24,6 +25,11 @@ def savings_interest_daily() -> dict[str, Any]:
     cooperative = current_cooperative()
     if cooperative is None:
         raise RuntimeError(f"This task runs inside a cooperative's workspace, not in {current_schema()!r}")
+    if not workspace_writable():
+        # Read-only or suspended for its subscription: nothing is posted now; the days missed are
+        # caught up once the cooperative has paid (the job is idempotent per date).
+        logger.info("savings_interest_skipped", lifecycle=cooperative.lifecycle)
+        return {"skipped": cooperative.lifecycle}
     run = savings_interest_daily_run(business_date=cooperative.business_date())
     result = run.as_dict()
     for part in ("interest", "maturities"):
