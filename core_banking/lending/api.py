@@ -1,4 +1,5 @@
-"""REST API of lending (under /api/v1/lending/): schedule preview, products, applications, loans.
+"""REST API of lending (under /api/v1/lending/): schedule preview, products, applications, loans,
+the wording of loan documents.
 
 Amounts travel as decimal strings in major units ("1250.75"; VND without decimals). Money
 movements carry the client's ``idempotency_key``. Staff limited to some branches see only
@@ -23,6 +24,7 @@ from control_plane.errors import BusinessRuleViolation, ErrorCode
 from core_banking.api_fields import IdempotencyKeyField, MoneyField
 from core_banking.cash.services import cash_account_for_posting
 from core_banking.lending import selectors, services
+from core_banking.lending import wording as wordings
 from core_banking.lending.models import (
     Amortization,
     ApplicationStatus,
@@ -777,3 +779,146 @@ class LoanRepaymentView(LoanView):
             memo=data["memo"],
         )
         return Response(LoanTransactionSerializer(payment).data, status=status.HTTP_201_CREATED)
+
+
+# --- Document wording ----------------------------------------------------------------------------
+
+
+class DocumentTemplateInputSerializer(serializers.Serializer):
+    """A document's wording in one language; a part not sent, or empty, takes the default wording."""
+
+    title = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+    opening = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+    clauses = serializers.ListField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False), required=False, default=list
+    )
+    closing = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+
+
+class DocumentTemplateVersionSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    default = serializers.BooleanField(help_text="Every part empty: the default wording.")
+    saved_by = serializers.CharField()
+    saved_at = serializers.DateTimeField()
+    title = serializers.CharField()
+    opening = serializers.CharField()
+    clauses = serializers.ListField(child=serializers.CharField())
+    closing = serializers.CharField()
+
+
+class DocumentTemplateSummarySerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text=f"One of: {', '.join(wordings.KINDS)}.")
+    language = serializers.CharField()
+    custom = serializers.BooleanField(help_text="False: the default wording.")
+    version = serializers.IntegerField(allow_null=True)
+    saved_by = serializers.CharField(allow_null=True)
+    saved_at = serializers.DateTimeField(allow_null=True)
+
+
+class DocumentTemplateSerializer(DocumentTemplateSummarySerializer):
+    title = serializers.CharField()
+    opening = serializers.CharField()
+    clauses = serializers.ListField(child=serializers.CharField())
+    closing = serializers.CharField()
+    parts = serializers.ListField(child=serializers.CharField(), help_text="The parts this document has.")
+    placeholders = serializers.ListField(
+        child=serializers.CharField(), help_text="The names a text may use, as {{ name }}."
+    )
+    history = DocumentTemplateVersionSerializer(many=True, help_text="Newest first.")
+
+
+def _version_data(view: wordings.VersionView) -> dict[str, Any]:
+    row = view.row
+    return {
+        "version": row.version,
+        "default": row.is_default,
+        "saved_by": view.saved_by,
+        "saved_at": row.saved_at,
+        "title": row.title,
+        "opening": row.opening,
+        "clauses": list(row.clauses or []),
+        "closing": row.closing,
+    }
+
+
+def _summary(kind: str, language: str, current: wordings.VersionView | None) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "language": language,
+        "custom": current is not None and not current.row.is_default,
+        "version": current.row.version if current is not None else None,
+        "saved_by": current.saved_by if current is not None else None,
+        "saved_at": current.row.saved_at if current is not None else None,
+    }
+
+
+def _template_state(kind: str, language: str) -> dict[str, Any]:
+    history = wordings.template_history(kind, language)
+    current = history[0] if history else None
+    shown = wordings.Wording.of(current.row if current is not None else None)
+    return {
+        **_summary(kind, language, current),
+        **shown.as_dict(),
+        "parts": list(wordings.FIELDS[kind]),
+        "placeholders": list(wordings.PLACEHOLDERS[kind]),
+        "history": [_version_data(view) for view in history],
+    }
+
+
+def _template_key(kind: str, language: str) -> None:
+    if kind not in wordings.KINDS or language not in wordings.languages():
+        raise Http404
+
+
+_KIND_PATH = OpenApiParameter("kind", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(wordings.KINDS))
+_LANGUAGE_PATH = OpenApiParameter(
+    "language", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(wordings.languages())
+)
+
+
+class DocumentTemplateListView(StaffApiView):
+    """Each loan document's wording per language: the default or the cooperative's own (L7)."""
+
+    @extend_schema(
+        operation_id="lending_document_templates_list", responses=DocumentTemplateSummarySerializer(many=True)
+    )
+    def get(self, request: Request) -> Response:
+        current = wordings.templates_overview()
+        found = [
+            _summary(kind, language, current.get((kind, language)))
+            for kind in wordings.KINDS
+            for language in wordings.languages()
+        ]
+        return Response(DocumentTemplateSummarySerializer(found, many=True).data)
+
+
+class DocumentTemplateView(StaffApiView):
+    @extend_schema(
+        operation_id="lending_document_templates_retrieve",
+        parameters=[_KIND_PATH, _LANGUAGE_PATH],
+        responses=DocumentTemplateSerializer,
+        summary="A document's wording in one language, its placeholders and its versions",
+    )
+    def get(self, request: Request, kind: str, language: str) -> Response:
+        _template_key(kind, language)
+        return Response(DocumentTemplateSerializer(_template_state(kind, language)).data)
+
+    @extend_schema(
+        operation_id="lending_document_templates_update",
+        parameters=[_KIND_PATH, _LANGUAGE_PATH],
+        request=DocumentTemplateInputSerializer,
+        responses=DocumentTemplateSerializer,
+        summary=(
+            "Save the wording as a new version (documents issued after use it); every part empty "
+            "restores the default. Refused text: 400 validation_error with a message per part"
+        ),
+    )
+    def put(self, request: Request, kind: str, language: str) -> Response:
+        self.require(Capability.MANAGE_ORGANISATION)
+        _template_key(kind, language)
+        given = DocumentTemplateInputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        services.document_template_save(
+            actor=request.user, kind=kind, language=language, **given.validated_data
+        )
+        return Response(DocumentTemplateSerializer(_template_state(kind, language)).data)

@@ -41,4 +41,14 @@ urlpatterns = [
     path(
         "lending/loans/<int:loan_id>/repayments/", api.LoanRepaymentView.as_view(), name="api_lending_repay"
     ),
+    path(
+        "lending/document-templates/",
+        api.DocumentTemplateListView.as_view(),
+        name="api_lending_document_templates",
+    ),
+    path(
+        "lending/document-templates/<str:kind>/<str:language>/",
+        api.DocumentTemplateView.as_view(),
+        name="api_lending_document_template",
+    ),
 ]

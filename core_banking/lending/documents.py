@@ -5,11 +5,15 @@ Documents: the repayment schedule (a loan's, or an application's as projected), 
 a guarantee contract per guarantor, a payoff statement for a date, a repayment receipt, and a
 member's yearly interest certificate.
 
-Templates per workspace, with a default. A document of kind ``<kind>`` renders the first template
-that exists of ``lending/documents/<schema name>/<kind>.html`` (the workspace's own wording and
-layout, e.g. a cooperative auditing department's official format) and
-``lending/documents/<kind>.html`` (the default). A workspace's template may extend
-``lending/documents/base.html`` and receives the same context as the default.
+One layout, the workspace's own wording. A document of kind ``<kind>`` renders
+``lending/documents/<kind>.html``. What a workspace changes, from a page or the API, is its wording
+per kind and language: the title, an opening paragraph, the clauses (contract, guarantee) and a
+closing paragraph, with placeholders for the document's plain values (``core_banking.lending.wording``
+says what may be written and renders it in a sandbox; ``services.document_template_save`` keeps each
+version). The newest version for the document's kind and language is used; an empty field, or no
+version at all, is the default wording of the template. The templates read it as ``custom``
+(``{% if custom.opening %}``). ``document_preview`` draws a wording not yet saved against the newest
+loan the user can see (or a made-up one, ``document_sample``) and stores nothing.
 
 Stored and reprintable. Issuing a document renders it; if a copy of the same document (same subject,
 kind, language, and the very same content) was stored before, that copy is served again; otherwise
@@ -17,7 +21,8 @@ the PDF is stored under the workspace's storage prefix (``workspaces/<schema>/le
 <subject>/<id>.pdf``) with a record beside it (``<id>.json``: kind, language, parameters, who issued
 it and when, the PDF's SHA-256, and the subject's number and creation time, so that a copy never shows
 under a later row that took the same id), and the issue is written to the audit trail. A stored copy
-is served byte for byte, whatever has happened to the loan since.
+is served byte for byte, whatever has happened to the loan or the wording since; a document issued
+after its wording changed reads differently, so it is a new copy.
 """
 
 from __future__ import annotations
@@ -35,13 +40,14 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.template.loader import select_template
+from django.template.loader import get_template
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from control_plane.audit.services import audit_record
 from control_plane.errors import BusinessRuleViolation, ErrorCode
-from core_banking.lending import page_selectors
+from core_banking.lending import page_selectors, selectors
+from core_banking.lending import wording as wordings
 from core_banking.lending.models import (
     Component,
     FeeKind,
@@ -52,6 +58,7 @@ from core_banking.lending.models import (
     LoanTransactionKind,
     PenaltyKind,
 )
+from core_banking.lending.templatetags.lending_display import doc_number
 from core_banking.members.models import Member
 from core_banking.members.services import workspace_storage_prefix
 from core_banking.reporting import pdf_text
@@ -160,10 +167,6 @@ def language_choices(member: Member | None) -> list[str]:
 
 
 # --- Rendering -----------------------------------------------------------------------------------------
-
-
-def _template_names(kind: DocumentKind) -> list[str]:
-    return [f"lending/documents/{current_schema()}/{kind}.html", f"lending/documents/{kind}.html"]
 
 
 def pdf_from_html(html: str) -> bytes:
@@ -343,27 +346,192 @@ _CONTEXTS: dict[DocumentKind, Callable[[Subject, dict[str, Any], dt.date], dict[
 }
 
 
-def document_html(*, kind: DocumentKind, subject: Subject, language: str, params: dict[str, Any]) -> str:
-    """The document as HTML, in ``language``: the workspace's template if it has one, else the default."""
-    cooperative = _cooperative()
+def _placeholder_values(
+    kind: DocumentKind, context: dict[str, Any], p: Presentation, today: dt.date
+) -> dict[str, str]:
+    """The document's plain values for the wording's placeholders (``wording.PLACEHOLDERS``): strings
+    formatted for the document's language, never the objects they come from."""
+    member = context.get("member")
+    branch = context.get("branch")
+    cooperative = context["cooperative"]
+    values = {
+        "cooperative_name": str(cooperative.name),
+        "branch_name": str(branch.name) if branch is not None else "",
+        "today": p.date(today),
+        "member_name": str(member.full_name) if member is not None else "",
+        "member_number": str(member.number) if member is not None else "",
+    }
+    loan: Loan | None = context.get("loan")
+    if kind in (DocumentKind.SCHEDULE, DocumentKind.CONTRACT, DocumentKind.GUARANTEE, DocumentKind.PAYOFF):
+        # Each of these has an application: the loan's, or (a refinance's payoff) the new one.
+        application: LoanApplication = context["application"]
+        terms = loan.application if loan is not None else application
+        rows = context.get("rows") or []
+        totals = context.get("totals") or page_selectors.schedule_totals(rows)
+        values.update(
+            {
+                "loan_number": str(loan.number if loan is not None else application.number),
+                "application_number": str(application.number),
+                "product_name": str(context["product"].name),
+                "amount": p.money(loan.principal_minor if loan is not None else application.amount_minor),
+                "rate": f"{doc_number(terms.annual_rate, p)}%",
+                "installments": doc_number(len(rows), p),
+                "installment_amount": p.money(rows[0].due_minor) if rows else "",
+                "first_due": p.date(rows[0].due_date) if rows else "",
+                "last_due": p.date(rows[-1].due_date) if rows else "",
+                "total_interest": p.money(totals.interest_minor),
+                "total_to_repay": p.money(totals.due_minor),
+            }
+        )
+    if kind == DocumentKind.GUARANTEE:
+        guarantor = context["guarantor"]
+        values.update(
+            {
+                "guarantor_name": str(guarantor.member.full_name),
+                "guarantor_number": str(guarantor.member.number),
+                "guaranteed_amount": p.money(context["guaranteed_minor"]),
+            }
+        )
+    elif kind == DocumentKind.PAYOFF:
+        values.update(
+            {"payoff_date": p.date(context["on_date"]), "payoff_total": p.money(context["quote"].total_minor)}
+        )
+    elif kind == DocumentKind.RECEIPT and loan is not None:
+        payment = context["payment"]
+        values.update(
+            {
+                "loan_number": str(loan.number),
+                "product_name": str(context["product"].name),
+                "receipt_number": f"{loan.number}-R{payment.pk}",
+                "date_paid": p.date(payment.value_date),
+                "amount_received": p.money(payment.amount_minor),
+                "principal_outstanding": p.money(context["principal_after_minor"]),
+            }
+        )
+    elif kind == DocumentKind.INTEREST_CERTIFICATE:
+        values.update(
+            {
+                "year": p.number(context["year"]),
+                "period_start": p.date(context["period_start"]),
+                "period_end": p.date(context["period_end"]),
+                "interest_paid": p.money(context["interest_minor"]),
+            }
+        )
+    return values
+
+
+def _render(
+    kind: DocumentKind,
+    context: dict[str, Any],
+    *,
+    cooperative: Cooperative,
+    language: str,
+    today: dt.date,
+    wording: wordings.Wording | None,
+    preview: bool = False,
+) -> str:
+    """The template of ``kind`` over ``context`` with the wording (None: the newest saved version)."""
     presentation = Presentation.for_cooperative(cooperative, language)
+    context.update(
+        {
+            "kind": str(kind),
+            "title": str(TITLES[kind]),
+            "p": presentation,
+            "cooperative": cooperative,
+            "issued_on": today,
+            "language": language,
+            "font_families": PDF_FONT_FAMILIES,
+            "preview": preview,
+        }
+    )
+    if "branch" not in context:
+        holder = context.get("loan") or context.get("application") or context.get("member")
+        context["branch"] = getattr(holder, "branch", None)
+    if wording is None:
+        wording = wordings.Wording.of(wordings.template_current(str(kind), language))
+    custom = wordings.wording_render(
+        str(kind), wording, _placeholder_values(kind, context, presentation, today)
+    )
+    context["custom"] = custom
+    if custom.title:
+        context["title"] = custom.title
+    return get_template(f"lending/documents/{kind}.html").render(context)
+
+
+def document_html(
+    *,
+    kind: DocumentKind,
+    subject: Subject,
+    language: str,
+    params: dict[str, Any],
+    wording: wordings.Wording | None = None,
+) -> str:
+    """The document as HTML, in ``language``, in the workspace's wording (or ``wording``, if given)."""
+    cooperative = _cooperative()
     today = cooperative.business_date()
     with translation.override(language):
         context = _CONTEXTS[kind](subject, params, today)
-        context.update(
-            {
-                "kind": str(kind),
-                "title": str(TITLES[kind]),
-                "p": presentation,
-                "cooperative": cooperative,
-                "issued_on": today,
-                "language": language,
-                "font_families": PDF_FONT_FAMILIES,
-            }
+        return _render(
+            kind, context, cooperative=cooperative, language=language, today=today, wording=wording
         )
-        branch = getattr(context.get("loan") or context.get("application") or subject, "branch", None)
-        context.setdefault("branch", branch)
-        return select_template(_template_names(kind)).render(context)
+
+
+def _workspace_sample(
+    kind: DocumentKind, visible_branch_ids: list[int] | None, today: dt.date
+) -> dict[str, Any] | None:
+    """The context of ``kind`` for the newest loan the user can see, or None when it has no such document."""
+    loan = selectors.loans_visible(visible_branch_ids=visible_branch_ids).order_by("-id").first()
+    if loan is None:
+        return None
+    subject: Subject = loan
+    params: dict[str, Any] = {}
+    if kind == DocumentKind.GUARANTEE:
+        guarantor = loan.application.guarantors.order_by("id").first()
+        if guarantor is None:
+            return None
+        params = {"guarantor": guarantor.pk}
+    elif kind == DocumentKind.PAYOFF:
+        params = {"on": today.isoformat()}
+    elif kind == DocumentKind.RECEIPT:
+        payment = (
+            LoanTransaction.objects.filter(loan_id=loan.pk, kind=LoanTransactionKind.REPAYMENT)
+            .order_by("-id")
+            .first()
+        )
+        if payment is None:
+            return None
+        params = {"transaction": payment.pk}
+    elif kind == DocumentKind.INTEREST_CERTIFICATE:
+        subject, params = loan.member, {"year": today.year}
+    try:
+        return _CONTEXTS[kind](subject, params, today)
+    except DocumentUnavailable:
+        return None
+
+
+def document_preview(
+    *, kind: DocumentKind, language: str, wording: wordings.Wording, visible_branch_ids: list[int] | None
+) -> bytes:
+    """The PDF of ``kind`` in ``wording`` (not saved), for the newest loan of the workspace that the
+    user can see, else a made-up one. Marked as a preview; nothing is stored or audited."""
+    from core_banking.lending.document_sample import sample_context
+
+    cooperative = _cooperative()
+    today = cooperative.business_date()
+    with translation.override(language):
+        context = _workspace_sample(kind, visible_branch_ids, today)
+        if context is None:
+            context = sample_context(str(kind), Presentation.for_cooperative(cooperative, language), today)
+        html = _render(
+            kind,
+            context,
+            cooperative=cooperative,
+            language=language,
+            today=today,
+            wording=wording,
+            preview=True,
+        )
+    return pdf_from_html(html)
 
 
 # --- Storing and reprinting -------------------------------------------------------------------------------

@@ -37,6 +37,8 @@ from core_banking.lending.models import (
     Rounding,
     default_allocation_order,
 )
+from core_banking.lending.wording import FIELDS as WORDING_FIELDS
+from core_banking.lending.wording import Wording
 from core_banking.members.models import MemberType
 from core_banking.members.normalise import fold_digits
 from core_banking.savings.forms import AmountField, DateInput, IdempotentForm, MoneyForm
@@ -639,3 +641,58 @@ def parse_member_number(value: str) -> str:
     if not text:
         raise ValidationError(_("Type a member number."))
     return text
+
+
+# --- Document wording ------------------------------------------------------------------------------
+
+
+class DocumentTemplateForm(forms.Form):
+    """A document's wording in one language; an empty field keeps the default (``lending.wording``).
+
+    Only the parts the kind has are shown; the clauses are typed one per line. The service checks
+    the text (placeholders, length) and names each field it refuses.
+    """
+
+    title = forms.CharField(label=_("Title"), required=False)
+    opening = forms.CharField(
+        label=_("Opening paragraph"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    clauses = forms.CharField(
+        label=_("Clauses"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("One clause per line, in order."),
+    )
+    closing = forms.CharField(
+        label=_("Closing paragraph"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Printed above the signatures."),
+    )
+
+    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        for name in list(self.fields):
+            if name not in WORDING_FIELDS[kind]:
+                del self.fields[name]
+        if "closing" in self.fields and kind == "payoff":
+            self.fields["closing"].help_text = _("Printed below the figures.")
+
+    @staticmethod
+    def initial_for(wording: Wording) -> dict[str, str]:
+        return {
+            "title": wording.title,
+            "opening": wording.opening,
+            "clauses": "\n".join(" ".join(clause.split("\n")) for clause in wording.clauses),
+            "closing": wording.closing,
+        }
+
+    def wording(self) -> Wording:
+        data = self.cleaned_data
+        return Wording(
+            title=data.get("title") or "",
+            opening=data.get("opening") or "",
+            clauses=tuple((data.get("clauses") or "").splitlines()),
+            closing=data.get("closing") or "",
+        ).cleaned()

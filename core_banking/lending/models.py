@@ -738,3 +738,46 @@ class LoanMonthEndSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month_end} {self.loan_id}"
+
+
+# --- Documents ---------------------------------------------------------------------------------------
+
+
+class DocumentTemplate(models.Model):
+    """One version of a workspace's own wording of one loan document kind in one language. Never edited.
+
+    Each save is a new row with the next ``version`` of its (kind, language); the newest is what
+    documents use. Empty fields take the default wording; a version whose fields are all empty (a
+    "restore default") is the default again. What may be written, and how it is rendered safely, is
+    ``core_banking.lending.wording``; written only by ``services.document_template_save``. PostgreSQL
+    refuses UPDATE, DELETE and TRUNCATE of the table (migration 0006).
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    kind = models.CharField(_("document"), max_length=24)
+    language = models.CharField(_("language"), max_length=8)
+    version = models.PositiveIntegerField(_("version"))
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    opening = models.TextField(_("opening paragraph"), blank=True)
+    clauses = ArrayField(models.TextField(), default=list, blank=True)
+    closing = models.TextField(_("closing paragraph"), blank=True)
+    saved_at = models.DateTimeField()
+    saved_by_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["kind", "language", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "language", "version"], name="one_document_template_version"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(version__gte=1), name="document_template_version_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.language} v{self.version}"
+
+    @property
+    def is_default(self) -> bool:
+        return not (self.title or self.opening or self.clauses or self.closing)

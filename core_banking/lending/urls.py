@@ -43,4 +43,25 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="interest_certificate",
     ),
     path("documents/<str:subject>/<str:name>.pdf", views.stored_document, name="stored_document"),
+    path("document-templates/", views.document_templates, name="document_templates"),
+    path(
+        "document-templates/<str:kind>/<str:language>/",
+        views.document_template_edit,
+        name="document_template",
+    ),
+    path(
+        "document-templates/<str:kind>/<str:language>/check/",
+        views.document_template_check,
+        name="document_template_check",
+    ),
+    path(
+        "document-templates/<str:kind>/<str:language>/preview/",
+        views.document_template_preview,
+        name="document_template_preview",
+    ),
+    path(
+        "document-templates/<str:kind>/<str:language>/restore/",
+        views.document_template_restore,
+        name="document_template_restore",
+    ),
 ]

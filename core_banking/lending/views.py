@@ -1,10 +1,10 @@
 """Staff pages of lending: products, applications and approvals, loans, repayments and documents.
 
 Thin: parse, call a selector or a service, render. Reading needs a staff profile in this workspace;
-changing products and the approval ladder needs ``MANAGE_ORGANISATION``; filing and resubmitting
-applications ``APPRAISE_LOANS``; deciding ``APPROVE_LOANS``; paying out, taking and reversing
-repayments ``POST_TRANSACTIONS``. An application, loan or member outside the user's branches is
-answered with 404, as if it did not exist.
+changing products, the approval ladder and the documents' wording (and previewing a wording) needs
+``MANAGE_ORGANISATION``; filing and resubmitting applications ``APPRAISE_LOANS``; deciding
+``APPROVE_LOANS``; paying out, taking and reversing repayments ``POST_TRANSACTIONS``. An
+application, loan or member outside the user's branches is answered with 404, as if it did not exist.
 """
 
 from __future__ import annotations
@@ -24,18 +24,21 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from control_plane.errors import BusinessRuleViolation, ErrorCode
 from core_banking.cash.services import cash_account_for_posting
 from core_banking.lending import documents, page_selectors, selectors, services
+from core_banking.lending import wording as wordings
 from core_banking.lending.documents import DocumentKind, DocumentUnavailable
 from core_banking.lending.forms import (
     ApplicationForm,
     ApprovalLevelFormSet,
     DecisionForm,
     DisburseForm,
+    DocumentTemplateForm,
     GuarantorFormSet,
     LimitRuleForm,
     PayoffDateForm,
@@ -1156,3 +1159,164 @@ def member_documents(request: HttpRequest, member_id: int) -> HttpResponse:
         "languages": documents.language_choices(member),
     }
     return render(request, "lending/member_documents.html", context)
+
+
+# --- Document wording -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WordingCell:
+    language: str
+    current: wordings.VersionView | None
+
+    @property
+    def custom(self) -> bool:
+        return self.current is not None and not self.current.row.is_default
+
+
+@dataclass(frozen=True)
+class WordingRow:
+    kind: DocumentKind
+    title: str
+    cells: list[WordingCell]
+
+
+def _wording_key(kind: str, language: str) -> tuple[DocumentKind, str]:
+    document = _kind(kind)
+    if language not in wordings.languages():
+        raise Http404
+    return document, language
+
+
+@login_required
+@require_GET
+def document_templates(request: HttpRequest) -> HttpResponse:
+    """Each document's wording per language: the default, or the cooperative's own (which version)."""
+    profile = staff_of(request)
+    current = wordings.templates_overview()
+    rows = [
+        WordingRow(
+            kind,
+            str(documents.TITLES[kind]),
+            [WordingCell(language, current.get((str(kind), language))) for language in wordings.languages()],
+        )
+        for kind in DocumentKind
+    ]
+    context = {"rows": rows, "can_manage": profile.can(Capability.MANAGE_ORGANISATION)}
+    return render(request, "lending/document_templates.html", context)
+
+
+def _wording_page(
+    request: HttpRequest,
+    profile: StaffProfile,
+    kind: DocumentKind,
+    language: str,
+    form: DocumentTemplateForm,
+    *,
+    status: int = 200,
+) -> HttpResponse:
+    with translation.override(language):
+        default = wordings.default_wording(str(kind), str(documents.TITLES[kind]))
+    shown_default = {**DocumentTemplateForm.initial_for(default)}
+    history = wordings.template_history(str(kind), language)
+    context = {
+        "kind": kind,
+        "language": language,
+        "document_title": documents.TITLES[kind],
+        "form": form,
+        "fields": [(form[name], shown_default.get(name, "")) for name in form.fields],
+        "placeholders": [(name, wordings.PLACEHOLDER_HELP[name]) for name in wordings.PLACEHOLDERS[kind]],
+        "filters": ", ".join(wordings.FILTERS),
+        "history": history,
+        "current": history[0] if history else None,
+        "can_manage": profile.can(Capability.MANAGE_ORGANISATION),
+    }
+    return render(request, "lending/document_template_form.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def document_template_edit(request: HttpRequest, kind: str, language: str) -> HttpResponse:
+    """One document's wording in one language: the current text, the placeholders, the history."""
+    profile = staff_of(request)
+    document, language = _wording_key(kind, language)
+    if request.method == "POST":
+        staff_allowed(request, Capability.MANAGE_ORGANISATION)
+        form = DocumentTemplateForm(request.POST, kind=document)
+        if form.is_valid():
+            try:
+                saved = services.document_template_save(
+                    actor=request.user, kind=str(document), language=language, **form.wording().as_dict()
+                )
+            except BusinessRuleViolation as violation:
+                apply_violation(form, violation)
+            else:
+                messages.success(
+                    request,
+                    _("Wording saved as version %(version)s: documents issued from now on use it.")
+                    % {"version": saved.version},
+                )
+                return HttpResponseRedirect(reverse("lending:document_template", args=[document, language]))
+        return _wording_page(request, profile, document, language, form)
+    current = wordings.Wording.of(wordings.template_current(str(document), language))
+    form = DocumentTemplateForm(initial=DocumentTemplateForm.initial_for(current), kind=document)
+    return _wording_page(request, profile, document, language, form)
+
+
+@login_required
+@require_POST
+def document_template_restore(request: HttpRequest, kind: str, language: str) -> HttpResponse:
+    """Back to the default wording, as a new version that says so."""
+    staff_allowed(request, Capability.MANAGE_ORGANISATION)
+    document, language = _wording_key(kind, language)
+    saved = services.document_template_restore_default(
+        actor=request.user, kind=str(document), language=language
+    )
+    messages.success(
+        request,
+        _("The default wording is back, as version %(version)s.") % {"version": saved.version},
+    )
+    return HttpResponseRedirect(reverse("lending:document_template", args=[document, language]))
+
+
+@login_required
+@require_POST
+def document_template_check(request: HttpRequest, kind: str, language: str) -> HttpResponse:
+    """htmx: what would be refused in the wording as typed, field by field (nothing is saved)."""
+    staff_allowed(request, Capability.MANAGE_ORGANISATION)
+    document, language = _wording_key(kind, language)
+    form = DocumentTemplateForm(request.POST, kind=document)
+    problems: dict[str, list[str]] = {}
+    if form.is_valid():
+        problems = wordings.wording_problems(str(document), form.wording())
+    labelled = [(wordings.FIELD_LABELS[name], texts) for name, texts in problems.items()]
+    return render(request, "lending/_document_template_check.html", {"problems": labelled})
+
+
+@login_required
+@require_POST
+def document_template_preview(request: HttpRequest, kind: str, language: str) -> HttpResponse:
+    """The PDF with the wording as typed, for the newest loan the user can see (or a made-up one).
+
+    Nothing is saved or stored; a wording that would be refused shows the page with its messages."""
+    profile = staff_allowed(request, Capability.MANAGE_ORGANISATION)
+    document, language = _wording_key(kind, language)
+    form = DocumentTemplateForm(request.POST, kind=document)
+    if form.is_valid():
+        given = form.wording()
+        problems = wordings.wording_problems(str(document), given)
+        if not problems:
+            content = documents.document_preview(
+                kind=document,
+                language=language,
+                wording=given,
+                visible_branch_ids=profile.visible_branch_ids(),
+            )
+            response = HttpResponse(content, content_type=_PDF)
+            response["Content-Disposition"] = f'inline; filename="preview-{document}-{language}.pdf"'
+            return response
+        apply_violation(
+            form,
+            BusinessRuleViolation(ErrorCode.VALIDATION_ERROR, "The wording cannot be used.", fields=problems),
+        )
+    return _wording_page(request, profile, document, language, form, status=400)

@@ -168,3 +168,54 @@ def test_an_officer_applies_an_approver_approves_and_the_schedule_pdf_opens(
     text = _schedule_text(base64.b64decode(again["body"]))
     assert number in text and lending_demo.member_name in text
     desk.close()
+
+
+def test_an_admin_words_a_document_on_a_phone_previews_and_restores_the_default(
+    browser: Any, server_port: int, browser_user: str
+) -> None:
+    from core_banking.lending.models import DocumentTemplate
+
+    base = f"http://{DEMO_HOST}:{server_port}"
+    phone = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    page = phone.new_page()
+    log_in(page, server_port, browser_user)
+    page.goto(f"{base}/lending/products/")
+    page.get_by_role("button", name=translated("Document wording", "bn")).click()
+    page.wait_for_url(f"{base}/lending/document-templates/")
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    page.locator("a[href='/lending/document-templates/guarantee/bn/']").click()
+    page.wait_for_url(f"{base}/lending/document-templates/guarantee/bn/")
+    with tenant_context(_cooperative()):
+        before = DocumentTemplate.objects.filter(kind="guarantee", language="bn").count()
+
+    # Checked as typed (htmx): an unknown placeholder is named, a known one passes.
+    opening = page.locator("textarea[name=opening]")
+    opening.fill("{{ borower }} জামিন দিলেন।")
+    check = page.locator("#wording-check")
+    check.get_by_text("borower").wait_for()
+    opening.fill("{{ guarantor_name }} ({{ guarantor_number }}) জামিন দিলেন।")
+    check.get_by_text(translated("The wording can be used.", "bn")).wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+
+    # The preview opens as a PDF in a new tab and stores nothing.
+    with (
+        phone.expect_event("response", predicate=lambda response: "/preview/" in response.url) as drawn,
+        phone.expect_page(),
+    ):
+        page.get_by_role("button", name=translated("Preview PDF", "bn")).click()
+    assert drawn.value.status == 200 and drawn.value.headers["content-type"] == "application/pdf"
+    with tenant_context(_cooperative()):
+        assert DocumentTemplate.objects.filter(kind="guarantee", language="bn").count() == before
+
+    # Saved: a new version; then the default again, as one more version.
+    page.get_by_role("button", name=translated("Save the wording", "bn")).click()
+    page.wait_for_url(f"{base}/lending/document-templates/guarantee/bn/")
+    page.get_by_role("button", name=translated("Restore the default wording", "bn")).click()
+    page.wait_for_url(f"{base}/lending/document-templates/guarantee/bn/")
+    with tenant_context(_cooperative()):
+        versions = list(
+            DocumentTemplate.objects.filter(kind="guarantee", language="bn").order_by("-version")[:2]
+        )
+        assert versions[0].is_default and "{{ guarantor_name }}" in versions[1].opening
+        assert versions[0].version == before + 2
+    phone.close()

@@ -1,4 +1,5 @@
-"""The one write path for lending: products, applications and decisions, loans and their money.
+"""The one write path for lending: products, applications and decisions, loans and their money,
+the wording of loan documents.
 
 Split by area; import from here.
 """
@@ -9,6 +10,10 @@ from core_banking.lending.services.applications import (
     loan_application_resubmit,
     loan_application_submit,
     loan_application_withdraw,
+)
+from core_banking.lending.services.document_templates import (
+    document_template_restore_default,
+    document_template_save,
 )
 from core_banking.lending.services.loans import (
     PayoffQuote,
@@ -39,6 +44,8 @@ __all__ = [
     "PayoffQuote",
     "ProvisionBucket",
     "approval_levels_set",
+    "document_template_restore_default",
+    "document_template_save",
     "loan_application_decide",
     "loan_application_resubmit",
     "loan_application_submit",

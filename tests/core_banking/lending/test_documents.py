@@ -1,11 +1,10 @@
 """Loan documents as PDF: text that extracts back (Bangla too), exact amounts, stored and reprinted as
-stored, one guarantee per guarantor, a workspace's own template before the default."""
+stored, one guarantee per guarantor. A workspace's own wording: test_document_templates.py."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -226,20 +225,3 @@ def test_an_application_prints_its_projected_schedule_and_contract(
         client_for(ALPHA.admin).get(f"/lending/applications/{application.pk}/documents/receipt/").status_code
         == 404
     )
-
-
-def test_a_workspace_template_comes_before_the_default(book: Book, settings: Any, tmp_path: Path) -> None:
-    own = tmp_path / "templates" / "lending" / "documents" / ALPHA.schema_name
-    own.mkdir(parents=True)
-    (own / "schedule.html").write_text(
-        '{% extends "lending/documents/base.html" %}{% block content %}'
-        "<p>Form 7 of the auditing department</p><p>{{ loan.number }}</p>{% endblock %}",
-        encoding="utf-8",
-    )
-    settings.TEMPLATES = [
-        {**settings.TEMPLATES[0], "DIRS": [tmp_path / "templates", *settings.TEMPLATES[0].get("DIRS", [])]}
-    ]
-    text, _fonts = pdf_text(_open(f"/lending/loans/{book.loan.pk}/documents/schedule/?lang=en").content)
-    assert "Form 7 of the auditing department" in text and book.loan.number in text
-    contract, _fonts = pdf_text(_open(f"/lending/loans/{book.loan.pk}/documents/contract/?lang=en").content)
-    assert "Form 7" not in contract and "Loan contract" in contract  # no own template: the default
