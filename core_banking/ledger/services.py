@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from control_plane.errors import BusinessRuleViolation, ErrorCode
@@ -533,35 +533,62 @@ class ChainReport:
     reason: str
 
 
+_VERIFY_SQL = """
+SELECT e.id, e.value_date, b.code, e.memo, e.reverses_id, e.idempotency_key, e.payload_hash,
+    e.previous_hash, e.entry_hash,
+    (SELECT array_agg(ARRAY[a.code, l.debit_minor::text, l.credit_minor::text] ORDER BY l.id)
+     FROM ledger_journalline l JOIN ledger_account a ON a.id = l.account_id WHERE l.entry_id = e.id)
+FROM ledger_journalentry e JOIN organisation_branch b ON b.id = e.branch_id
+ORDER BY e.id
+"""
+
+
 def ledger_verify() -> ChainReport:
-    """Recompute every entry's content hash and the chain, in posting order; name the first break."""
+    """Recompute every entry's content hash and the chain, in posting order; name the first break.
+
+    One pass over the journal with each entry's lines beside it, streamed from a server-side
+    cursor, in one REPEATABLE READ snapshot: the chain head read at the end is the one of the
+    entries read, whatever is posted meanwhile.
+    """
     previous = GENESIS_HASH
     checked = 0
-    entries = JournalEntry.objects.select_related("branch").prefetch_related("lines__account").order_by("id")
-    for entry in entries.iterator(chunk_size=2000):
-        lines = [
-            LineSpec(line.account.code, line.debit_minor, line.credit_minor)
-            for line in sorted(entry.lines.all(), key=lambda line: line.pk)
-        ]
-        content = payload_hash(
-            value_date=entry.value_date,
-            branch_code=entry.branch.code,
-            memo=entry.memo,
-            reverses_id=entry.reverses_id,
-            lines=lines,
-        )
-        if content != entry.payload_hash:
-            return ChainReport(checked, entry.pk, "its lines or fields differ from what was posted")
-        if entry.previous_hash != previous:
-            return ChainReport(checked, entry.pk, "it does not follow the entry before it")
-        expected = chained_hash(
-            previous_hash=previous, idempotency_key=entry.idempotency_key, content_hash=content
-        )
-        if entry.entry_hash != expected:
-            return ChainReport(checked, entry.pk, "its chained hash is wrong")
-        previous = entry.entry_hash
-        checked += 1
-    head = LedgerState.objects.get().last_entry_hash
+    fresh = not connection.in_atomic_block  # inside a caller's transaction, its snapshot rules
+    with transaction.atomic():
+        if fresh:
+            with connection.cursor() as setup:
+                setup.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(_VERIFY_SQL)
+            for row in cursor:
+                (
+                    entry_id,
+                    value_date,
+                    branch_code,
+                    memo,
+                    reverses_id,
+                    key,
+                    stored,
+                    linked,
+                    entry_hash,
+                    lines,
+                ) = row
+                content = payload_hash(
+                    value_date=value_date,
+                    branch_code=branch_code,
+                    memo=memo,
+                    reverses_id=reverses_id,
+                    lines=[LineSpec(code, int(debit), int(credit)) for code, debit, credit in lines or ()],
+                )
+                if content != stored:
+                    return ChainReport(checked, entry_id, "its lines or fields differ from what was posted")
+                if linked != previous:
+                    return ChainReport(checked, entry_id, "it does not follow the entry before it")
+                expected = chained_hash(previous_hash=previous, idempotency_key=key, content_hash=content)
+                if entry_hash != expected:
+                    return ChainReport(checked, entry_id, "its chained hash is wrong")
+                previous = entry_hash
+                checked += 1
+        head = LedgerState.objects.get().last_entry_hash
     if head != previous:
         return ChainReport(checked, None, "the chain head does not match the last entry")
     return ChainReport(checked, None, "")
