@@ -1,5 +1,9 @@
-"""URLs of billing (on the bare domain)."""
+"""URLs of billing (on the bare domain, under /billing/)."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from billing import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("stripe/webhook/", views.stripe_webhook, name="stripe_webhook"),
+]

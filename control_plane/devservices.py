@@ -138,7 +138,18 @@ def cmd_run(host: str, port: int) -> int:
         _manage(env, "migrate_schemas", "--tenant", "--noinput", "-v", "0")
         _manage(env, "load_demo")
         schedule = DATA / "celerybeat-schedule"
-        commands = {
+        commands: dict[str, list[str]] = {}
+        if not os.environ.get("STRIPE_API_BASE"):
+            # No Stripe configured: the demo's sign-up pays through the local Checkout fake, which
+            # also sends the signed webhooks back to this server.
+            stripe_port = _free_port(12111)
+            env["STRIPE_API_BASE"] = f"http://127.0.0.1:{stripe_port}"
+            commands["stripe"] = [
+                sys.executable, "-m", "billing.stripe_fake", "--port", str(stripe_port),
+                "--webhook-url", f"http://localhost:{port}/billing/stripe/webhook/",
+                "--webhook-secret", env.get("STRIPE_WEBHOOK_SECRET", "whsec_development"),
+            ]  # fmt: skip
+        commands |= {
             "web": [sys.executable, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
             "worker": [sys.executable, "-m", "celery", "-A", "control_plane", "worker", "-l", "info",
                        "--concurrency", "2", "-n", "coopcore-dev@%h"],
@@ -150,9 +161,7 @@ def cmd_run(host: str, port: int) -> int:
         try:
             for command in commands.values():
                 processes.append(subprocess.Popen(command, cwd=ROOT, env=env))
-            print(
-                "\nCoopCore is running: web, Celery worker and beat. Ctrl-C stops everything.\n", flush=True
-            )
+            print(f"\nCoopCore is running: {', '.join(commands)}. Ctrl-C stops everything.\n", flush=True)
             _manage(env, "demo_info", "--port", str(port))
             while all(process.poll() is None for process in processes):
                 time.sleep(0.5)

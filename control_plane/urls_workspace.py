@@ -14,6 +14,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/login/", views.AuditedLoginView.as_view(), name="login"),
     path("accounts/logout/", views.AuditedLogoutView.as_view(), name="logout"),
+    # The one-time log-in that carries a new cooperative's admin in from sign-up (onboarding).
+    path("", include("onboarding.urls_workspace")),
     path("accounts/password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
     path(
         "accounts/password-reset/sent/",

@@ -82,7 +82,10 @@ def set_language(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def public_home(request: HttpRequest) -> HttpResponse:
-    """The product's public page; 'find your workspace' sends a cooperative to its subdomain."""
+    """The product's public page: plans and prices, sign-up, and 'find your workspace', which sends
+    a cooperative to its subdomain."""
+    from onboarding.presentation import display_currency, plan_cards
+
     slug = request.GET.get("workspace", "").strip().lower()
     error = ""
     if slug:
@@ -91,7 +94,29 @@ def public_home(request: HttpRequest) -> HttpResponse:
             scheme = "https" if request.is_secure() else "http"
             return HttpResponseRedirect(f"{scheme}://{domain_for(slug)}{':' + port if port else ''}/")
         error = "invalid"
-    return render(request, "public/home.html", {"workspace": slug, "error": error})
+    language = (getattr(request, "LANGUAGE_CODE", "") or settings.LANGUAGE_CODE).split("-")[0]
+    currency = display_currency(request.GET.get("currency", ""), language)
+    return render(
+        request,
+        "public/home.html",
+        {
+            "workspace": slug,
+            "error": error,
+            "cards": plan_cards(currency=currency, language=language),
+            "currency": currency,
+            "currencies": _plan_currency_choices(language),
+        },
+    )
+
+
+def _plan_currency_choices(language: str) -> list[tuple[str, str]]:
+    from babel.numbers import get_currency_name
+
+    from billing.selectors import plan_currencies
+    from frontend.formatting import babel_locale
+
+    locale = babel_locale(language)
+    return [(code, f"{get_currency_name(code, locale=locale)} ({code})") for code in plan_currencies()]
 
 
 class AuditedLoginView(auth_views.LoginView):

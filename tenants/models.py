@@ -96,6 +96,9 @@ class UsageSnapshot(models.Model):
     measured_at = models.DateTimeField()
     staff_users = models.PositiveIntegerField()
     branches = models.PositiveIntegerField()
+    # Members not exited, and SMS sent since the first of the month (the plan's other limits).
+    members = models.PositiveIntegerField(default=0)
+    sms_this_month = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -104,3 +107,89 @@ class UsageSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cooperative_id} {self.measured_on}"
+
+
+# --- Fleet migrations (tenants.fleet) ------------------------------------------------------------
+
+
+class FleetRunStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Finished with failures")
+    INTERRUPTED = "interrupted", _("Interrupted")
+
+
+class FleetOutcomeStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    APPLIED = "applied", _("Migrated")
+    CURRENT = "current", _("Already up to date")
+    FAILED = "failed", _("Failed")
+    NOT_RUN = "not_run", _("Not attempted")
+
+
+class FleetMigrationRun(models.Model):
+    """One run of the fleet migration: every workspace schema brought to the migrations on disk."""
+
+    id = models.BigAutoField(primary_key=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=FleetRunStatus.choices, default=FleetRunStatus.QUEUED
+    )
+    # No foreign key, as in the audit trail: the record outlives the vendor account that asked for it.
+    requested_by_id = models.BigIntegerField(null=True, blank=True)
+    requested_by_label = models.CharField(_("requested by"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    workers = models.PositiveSmallIntegerField(_("worker processes"), default=0)
+    schemas = models.PositiveIntegerField(_("schemas"), default=0)
+    targets = models.PositiveIntegerField(_("schemas to migrate"), default=0)
+    done = models.PositiveIntegerField(_("done"), default=0)
+    applied = models.PositiveIntegerField(_("migrated"), default=0)
+    failed = models.PositiveIntegerField(_("failed"), default=0)
+    skipped = models.PositiveIntegerField(_("up to date"), default=0)
+    migrations = models.JSONField(_("migrations"), default=list, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("fleet migration run")
+        verbose_name_plural = _("fleet migration runs")
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.status} {self.done}/{self.targets}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.targets else min(100, int(100 * self.done / self.targets))
+
+    @property
+    def seconds(self) -> float | None:
+        if self.started_at is None:
+            return None
+        return ((self.finished_at or timezone.now()) - self.started_at).total_seconds()
+
+
+class FleetMigrationOutcome(models.Model):
+    """What a fleet run did to one schema that had migrations to apply."""
+
+    id = models.BigAutoField(primary_key=True)
+    run = models.ForeignKey(FleetMigrationRun, on_delete=models.CASCADE, related_name="outcomes")
+    schema_name = models.CharField(_("schema"), max_length=63)
+    status = models.CharField(
+        _("status"), max_length=16, choices=FleetOutcomeStatus.choices, default=FleetOutcomeStatus.PENDING
+    )
+    migrations = models.PositiveSmallIntegerField(_("migrations applied"), default=0)
+    seconds = models.FloatField(_("seconds"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["schema_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "schema_name"], name="one_fleet_outcome_per_schema")
+        ]
+        indexes = [models.Index(fields=["run", "status"], name="fleet_outcome_run_status")]
+
+    def __str__(self) -> str:
+        return f"{self.schema_name} {self.status}"

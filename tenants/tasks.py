@@ -21,18 +21,22 @@ def _current_cooperative() -> Cooperative:
 @shared_task(name="tenants.tasks.usage_snapshot")
 def usage_snapshot() -> dict[str, Any]:
     """Count what the workspace uses today (idempotent: one row per cooperative per day, updated)."""
-    from core_banking.organisation.models import Branch
-    from core_banking.staff.models import StaffProfile
+    from billing.selectors import workspace_counts
 
     cooperative = _current_cooperative()
-    staff_users = StaffProfile.objects.filter(user__is_active=True).count()
-    branches = Branch.objects.count()
+    counts = workspace_counts(cooperative)
     UsageSnapshot.objects.update_or_create(
         cooperative=cooperative,
         measured_on=cooperative.business_date(),
-        defaults={"measured_at": timezone.now(), "staff_users": staff_users, "branches": branches},
+        defaults={
+            "measured_at": timezone.now(),
+            "staff_users": counts.staff_users,
+            "branches": counts.branches,
+            "members": counts.members,
+            "sms_this_month": counts.sms_this_month,
+        },
     )
-    return {"schema": current_schema(), "staff_users": staff_users, "branches": branches}
+    return {"schema": current_schema(), "staff_users": counts.staff_users, "branches": counts.branches}
 
 
 @shared_task(name="tenants.tasks.workspace_probe")
@@ -47,3 +51,42 @@ def workspace_probe(usernames: list[str]) -> dict[str, Any]:
     cooperative = _current_cooperative()
     found = sorted(User.objects.filter(username__in=usernames).values_list("username", flat=True))
     return {"schema": current_schema(), "cooperative": cooperative.slug, "found": found}
+
+
+@shared_task(name="tenants.tasks.fleet_migrate_run", acks_late=False)
+def fleet_migrate_run(run_id: int) -> dict[str, Any]:
+    """Run a fleet migration the console queued (in the public schema, where it was queued).
+
+    The run happens in ``manage.py migrate_fleet --run``, a process of its own: a Celery prefork
+    worker is daemonic and may not start the worker processes the run migrates with. Acknowledged
+    on receipt, not redelivered: a run that dies half-way is marked interrupted by the next one,
+    and running again continues where it stopped (finished schemas have nothing to apply).
+    """
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    from tenants.models import FleetMigrationRun, FleetRunStatus
+
+    run = FleetMigrationRun.objects.filter(pk=run_id, status=FleetRunStatus.QUEUED).first()
+    if run is None:
+        return {"run": run_id, "status": "not queued"}
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE}
+    result = subprocess.run(  # noqa: S603 - our own command, no shell
+        [sys.executable, str(settings.BASE_DIR / "manage.py"), "migrate_fleet", "--run", str(run.pk)],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    run.refresh_from_db()
+    if run.status == FleetRunStatus.QUEUED:  # the command never got to it
+        run.status = FleetRunStatus.INTERRUPTED
+        output = (result.stderr or result.stdout)[-4000:]
+        run.error = output or f"migrate_fleet exited with {result.returncode}"
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "error", "finished_at"])
+    return {"run": run.pk, "status": run.status, "applied": run.applied, "failed": run.failed}

@@ -1,0 +1,178 @@
+"""Sign up a new cooperative in Chromium: the public site, the form, payment on the Stripe Checkout
+stand-in (the official client talks to it through STRIPE_API_BASE; it sends the signed webhook),
+the waiting page, and the landing, logged in, in the new workspace.
+
+Real processes: the web server and a Celery worker (which provisions), on the test database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django_tenants.utils import tenant_context
+
+from billing.models import BillingAccount
+from billing.stripe_fake import FakeStripe
+from control_plane.celery import app as celery_app
+from control_plane.identity.models import User
+from onboarding.models import SignUp, SignUpStatus
+from tenants.models import Cooperative, Lifecycle
+from tests.conftest import subprocess_environment
+from tests.e2e.conftest import translated
+from tests.processes import ROOT
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db, pytest.mark.xdist_group("browser")]
+
+PASSWORD = "a-long-and-unusual-passphrase-7"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def _process(command: list[str], *, env: dict[str, str], log_path: Path, ready: Any) -> Iterator[None]:
+    """tests.processes.running_process, with this test's own environment (the fake as Stripe)."""
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while not ready():
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"{command[1:4]} did not start: {log_path.read_text()[-3000:]}")
+            time.sleep(0.3)
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="module")
+def signup_site(
+    django_db_setup: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[int, FakeStripe]]:
+    """The web server and a Celery worker, both with the official Stripe client pointed at the fake."""
+    port = _free_port()
+    fake = FakeStripe(
+        port=0,
+        webhook_url=f"http://localhost:{port}/billing/stripe/webhook/",
+        webhook_secret=settings.STRIPE_WEBHOOK_SECRET,
+    ).start()
+    env = subprocess_environment()
+    # The settings module of this test run, and the fake as Stripe.
+    env.update({"STRIPE_API_BASE": fake.url, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE})
+    node = f"signup-{uuid.uuid4().hex[:8]}@localhost"
+    logs = tmp_path_factory.mktemp("signup")
+
+    def answers() -> bool:
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/livez", headers={"Host": "localhost"})
+        try:
+            with urllib.request.urlopen(request, timeout=2):  # noqa: S310 - our own local server
+                return True
+        except OSError:
+            return False
+
+    web = [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
+    worker = [sys.executable, "-m", "celery", "-A", "control_plane", "worker", "-n", node,
+              "--pool", "solo", "-l", "info", "--without-mingle", "--without-gossip"]  # fmt: skip
+    try:
+        with (
+            _process(web, env=env, log_path=logs / "web.log", ready=answers),
+            _process(
+                worker,
+                env=env,
+                log_path=logs / "worker.log",
+                ready=lambda: bool(celery_app.control.ping(destination=[node], timeout=1)),
+            ),
+        ):
+            yield port, fake
+    finally:
+        fake.stop()
+
+
+def test_sign_up_pay_and_land_logged_in_in_the_new_workspace(
+    browser: Any, signup_site: tuple[int, FakeStripe]
+) -> None:
+    port, fake = signup_site
+    slug = f"sonali{uuid.uuid4().hex[:6]}"
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    page = context.new_page()
+
+    page.goto(f"http://localhost:{port}/")
+    assert "Standard" in page.locator("#plans").inner_text()
+    page.get_by_role("button", name="Sign up your cooperative").click()
+    page.wait_for_url(f"http://localhost:{port}/signup/")
+
+    page.get_by_label("Standard").check()
+    page.get_by_label("Cooperative's name").fill("Sonali Sanchay Samity")
+    page.get_by_label("Registration number").fill("RAJ-2025-0042")
+    page.get_by_label("Country").select_option("BD")
+    page.get_by_label("Subdomain").fill(slug)
+    page.get_by_text(f"{slug}.localhost is available.").wait_for()  # checked as it was typed
+    page.get_by_label("Your name").fill("Salma Khatun")
+    page.get_by_label("E-mail address").fill(f"salma@{slug}.example")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Password again").fill(PASSWORD)
+    page.get_by_role("button", name="Continue to payment").click()
+
+    # Stripe's page (the local stand-in): pay.
+    page.wait_for_url(f"{fake.url}/pay/cs_*")
+    assert f"salma@{slug}.example" in page.content()
+    page.get_by_role("button", name="Pay").click()
+
+    # Back on the public site: the wait is shown, then the workspace opens, logged in.
+    page.wait_for_url(f"http://localhost:{port}/signup/*/", timeout=15_000)
+    assert page.locator("#signup-progress").count() == 1
+    page.wait_for_url(f"http://{slug}.localhost:{port}/", timeout=90_000)
+    heading = page.get_by_role("heading", level=1).inner_text()
+    assert heading == translated("Dashboard", "bn"), heading  # the samity's language: Bangla
+    assert "Sonali Sanchay Samity" in page.locator("header").inner_text()
+
+    signup = SignUp.objects.get(slug=slug)
+    assert signup.status == SignUpStatus.PROVISIONED
+    cooperative = Cooperative.objects.get(slug=slug)
+    assert cooperative.lifecycle == Lifecycle.ACTIVE and cooperative.currency == "BDT"
+    assert BillingAccount.objects.get(cooperative=cooperative).plan.code == "standard"
+    with tenant_context(cooperative):
+        assert User.objects.get(username=f"salma@{slug}.example").check_password(PASSWORD)
+    assert [event["type"] for event in fake.sent_events] == ["checkout.session.completed"]
+    context.close()
+
+
+@pytest.mark.parametrize("path", ["/", "/signup/"])
+@pytest.mark.parametrize("language", ["en", "bn"])
+def test_the_public_pages_pass_the_axe_check_and_fit_a_phone(
+    browser: Any, signup_site: tuple[int, FakeStripe], path: str, language: str
+) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    port, _fake = signup_site
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    context.add_cookies(
+        [{"name": "coopcore_language", "value": language, "url": f"http://localhost:{port}/"}]
+    )
+    page = context.new_page()
+    page.goto(f"http://localhost:{port}{path}")
+    assert page.locator("html").get_attribute("lang") == language
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page is {overflow}px wider than the phone"
+    results = Axe().run(page)
+    serious = [v for v in results.response["violations"] if v["impact"] in {"serious", "critical"}]
+    assert serious == [], results.generate_report()
+    context.close()
