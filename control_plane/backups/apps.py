@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class BackupsConfig(AppConfig):
     name = "control_plane.backups"
     label = "backups"
-    verbose_name = "Backups"
+    verbose_name = _("Backups")
