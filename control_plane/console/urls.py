@@ -1,5 +1,21 @@
-"""URLs of control_plane/console (on the bare domain)."""
+"""URLs of control_plane/console (on the bare domain, under /console/; namespace ``console``)."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from control_plane.console import views
+
+app_name = "console"
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.tenant_list, name="tenants"),
+    path("login/", views.login, name="login"),
+    path("login/verify/", views.verify, name="verify"),
+    path("login/enrol/", views.enrol_device, name="enrol_device"),
+    path("logout/", views.logout, name="logout"),
+    path("enrol/<uidb64>/<token>/", views.enrol, name="enrol"),
+    path("provision/", views.tenant_provision, name="provision"),
+    path("tenants/<slug:slug>/", views.tenant_detail, name="tenant"),
+    path("tenants/<slug:slug>/suspend/", views.tenant_suspend, name="suspend"),
+    path("tenants/<slug:slug>/reactivate/", views.tenant_reactivate, name="reactivate"),
+    path("tenants/<slug:slug>/export/", views.tenant_export, name="export"),
+]

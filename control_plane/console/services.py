@@ -1,0 +1,264 @@
+"""The console's writes: operators and their devices, and what an operator does to a cooperative.
+
+Lifecycle changes go through ``tenants.lifecycle.cooperative_lifecycle_change`` (the one write
+path of ``Cooperative.lifecycle``, audited there with the reason); provisioning through
+``tenants.services.cooperative_provision``. Everything else an operator does is audited here, in
+the public schema's trail, against the cooperative it concerns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_tenants.utils import schema_context
+
+from control_plane.audit.services import audit_record
+from control_plane.console.auth import enrolment_tokens
+from control_plane.console.export import export_stream
+from control_plane.console.models import ConsoleOperator
+from control_plane.errors import BusinessRuleViolation, ErrorCode
+from control_plane.identity.models import User
+from tenants.lifecycle import LifecycleTransition, cooperative_lifecycle_change
+from tenants.models import Cooperative, Lifecycle
+from tenants.services import AdminSpec, CooperativeSpec, cooperative_provision
+
+# What "suspend" applies to, and what "reactivate" brings a suspended cooperative back to.
+SUSPENDABLE = frozenset({Lifecycle.TRIAL, Lifecycle.ACTIVE, Lifecycle.PAST_DUE, Lifecycle.READ_ONLY})
+REACTIVATED_STATE = Lifecycle.ACTIVE
+DEVICE_NAME = "console"
+
+
+def _public() -> Any:
+    return schema_context(settings.PUBLIC_SCHEMA_NAME)
+
+
+def _reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise BusinessRuleViolation(
+            ErrorCode.VALIDATION_ERROR, "A reason is required.", fields={"reason": ["Required."]}
+        )
+    return reason
+
+
+# --- Operators -----------------------------------------------------------------------------------
+
+
+def console_operator_create(
+    *, username: str, email: str = "", password: str | None = None, created_by: str = ""
+) -> ConsoleOperator:
+    """A vendor staff user in the public schema, with a console profile.
+
+    ``password=None``: the password is unusable until set through the one-time enrolment link
+    (``enrolment_link``). The second factor is enrolled at the first log-in either way.
+    """
+    username = username.strip()
+    email = email.strip()
+    user_model = get_user_model()
+    with _public(), transaction.atomic():
+        if not username or len(username) > 150:
+            raise BusinessRuleViolation(
+                ErrorCode.VALIDATION_ERROR, "A user name is required.", fields={"username": ["Required."]}
+            )
+        if user_model.objects.filter(username__iexact=username).exists():
+            raise BusinessRuleViolation(
+                ErrorCode.VALIDATION_ERROR,
+                f"The user name {username!r} is taken.",
+                fields={"username": ["Already in use."]},
+            )
+        user = user_model(username=username, email=email)
+        if password is None:
+            user.set_unusable_password()
+        else:
+            try:
+                validate_password(password, user)
+            except ValidationError as exc:
+                raise BusinessRuleViolation(
+                    ErrorCode.VALIDATION_ERROR, " ".join(exc.messages), fields={"password": exc.messages}
+                ) from exc
+            user.set_password(password)
+        user.save()
+        operator = ConsoleOperator.objects.create(user=user, created_by=created_by[:150])
+        audit_record(
+            actor=None,
+            action="console.operator_create",
+            target=operator,
+            changes={"username": username, "created_by": created_by, "password_set": password is not None},
+        )
+    return operator
+
+
+def enrolment_link(operator: ConsoleOperator, *, base_url: str) -> str:
+    """A one-time link that sets the operator's password; it stops working once a password is set."""
+    user = operator.user
+    # The console is routed on the bare domain only: reverse in its URLconf, whatever is current.
+    path = reverse(
+        "console:enrol",
+        urlconf=settings.PUBLIC_SCHEMA_URLCONF,
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": enrolment_tokens.make_token(user),
+        },
+    )
+    return base_url.rstrip("/") + path
+
+
+def console_base_url() -> str:
+    """The bare domain, where the console lives (http in development, https behind the TLS proxy)."""
+    scheme = "https" if settings.CONFIG.is_production else "http"
+    port = settings.COOPCORE_PUBLIC_PORT
+    return f"{scheme}://{settings.COOPCORE_DOMAIN_SUFFIX}{':' + port if port else ''}"
+
+
+def operator_password_set(*, user: User, password: str) -> None:
+    with _public(), transaction.atomic():
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise BusinessRuleViolation(
+                ErrorCode.VALIDATION_ERROR, " ".join(exc.messages), fields={"password": exc.messages}
+            ) from exc
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        audit_record(actor=user, action="console.password_set", target=user)
+
+
+def operator_devices_reset(*, username: str, actor_label: str) -> int:
+    """Remove an operator's second-factor devices (a lost phone): the next log-in enrols a new one."""
+    with _public(), transaction.atomic():
+        operator = ConsoleOperator.objects.select_related("user").filter(user__username=username).first()
+        if operator is None:
+            raise BusinessRuleViolation(
+                ErrorCode.NOT_FOUND, f"No console operator {username!r}.", fields={"username": ["Unknown."]}
+            )
+        removed, _detail = TOTPDevice.objects.filter(user_id=operator.user_id).delete()
+        audit_record(
+            actor=None,
+            action="console.devices_reset",
+            target=operator,
+            changes={"devices_removed": removed, "by": actor_label},
+        )
+    return int(removed)
+
+
+# --- Second factor -------------------------------------------------------------------------------
+
+
+def totp_device_pending(*, user: User) -> TOTPDevice:
+    """The device being enrolled: the same unconfirmed one on every visit, so the QR code stays put."""
+    with _public(), transaction.atomic():
+        device = TOTPDevice.objects.filter(user_id=user.pk, confirmed=False).order_by("id").first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
+        return device
+
+
+def totp_device_confirm(*, user: User, device_id: int, token: str) -> TOTPDevice | None:
+    """Confirm the enrolling device with a code from the app; None when the code is wrong."""
+    token = "".join(token.split())
+    with _public(), transaction.atomic():
+        device = (
+            TOTPDevice.objects.select_for_update()
+            .filter(pk=device_id, user_id=user.pk, confirmed=False)
+            .first()
+        )
+        if device is None or not device.verify_token(token):
+            return None
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        audit_record(actor=user, action="console.device_enrolled", target=user, changes={"device": device.pk})
+    return device
+
+
+def totp_verify(*, user: User, token: str) -> TOTPDevice | None:
+    """The confirmed device of ``user`` that accepts ``token`` (each code works once), else None."""
+    token = "".join(token.split())
+    with _public(), transaction.atomic():
+        for device in (
+            TOTPDevice.objects.select_for_update().filter(user_id=user.pk, confirmed=True).order_by("id")
+        ):
+            if device.verify_token(token):
+                return device
+    return None
+
+
+# --- What an operator does to a cooperative ------------------------------------------------------
+
+
+def cooperative_suspend(*, cooperative: Cooperative, reason: str, actor: User) -> LifecycleTransition:
+    """Lock the workspace: it answers with the suspended page and nobody logs in. Nothing is deleted."""
+    if cooperative.lifecycle not in SUSPENDABLE:
+        raise BusinessRuleViolation(
+            ErrorCode.VALIDATION_ERROR,
+            f"A cooperative in state {cooperative.lifecycle} cannot be suspended here.",
+            fields={"to": ["Not allowed from this state."]},
+        )
+    return cooperative_lifecycle_change(
+        cooperative=cooperative, to=Lifecycle.SUSPENDED, reason=_reason(reason), actor=actor
+    )
+
+
+def cooperative_reactivate(*, cooperative: Cooperative, reason: str, actor: User) -> LifecycleTransition:
+    """Bring a suspended cooperative back to active: its staff log in and post again."""
+    if cooperative.lifecycle != Lifecycle.SUSPENDED:
+        raise BusinessRuleViolation(
+            ErrorCode.VALIDATION_ERROR,
+            "Only a suspended cooperative can be reactivated.",
+            fields={"to": ["Not suspended."]},
+        )
+    return cooperative_lifecycle_change(
+        cooperative=cooperative, to=REACTIVATED_STATE, reason=_reason(reason), actor=actor
+    )
+
+
+def cooperative_export(*, cooperative: Cooperative, reason: str, actor: User) -> Iterator[bytes]:
+    """Audit the export (committed before a byte leaves), then return the zip's byte stream."""
+    reason = _reason(reason)
+    with _public(), transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="console.export",
+            target=cooperative,
+            changes={"reason": reason, "schema": cooperative.schema_name},
+        )
+    return export_stream(
+        schema_name=cooperative.schema_name,
+        manifest={
+            "cooperative": cooperative.slug,
+            "name": cooperative.name,
+            "exported_by": actor.get_username(),
+            "reason": reason,
+        },
+    )
+
+
+def cooperative_provision_by_operator(
+    *, spec: CooperativeSpec, admin: AdminSpec, lifecycle: str, reason: str, actor: User
+) -> Cooperative:
+    """Provision (``tenants.services.cooperative_provision``, audited there), and record why."""
+    reason = _reason(reason)
+    if lifecycle not in {Lifecycle.TRIAL, Lifecycle.ACTIVE}:
+        raise BusinessRuleViolation(
+            ErrorCode.VALIDATION_ERROR,
+            "A new cooperative starts in trial or active.",
+            fields={"lifecycle": ["Trial or active."]},
+        )
+    cooperative = cooperative_provision(spec=spec, admin=admin, actor=actor, lifecycle=lifecycle)
+    with _public(), transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="console.provision",
+            target=cooperative,
+            changes={"reason": reason, "admin": admin.username, "starts_as": lifecycle},
+        )
+    return cooperative

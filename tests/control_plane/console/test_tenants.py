@@ -1,0 +1,191 @@
+"""The tenant list (search, filter, columns), schema versions read in one statement, the detail page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import types
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from control_plane.console import selectors
+from tenants.models import Cooperative, Lifecycle, UsageSnapshot
+from tests.conftest import Workspace
+
+pytestmark = pytest.mark.django_db
+
+
+def _slugs(response: object) -> list[str]:
+    import re
+
+    return re.findall(r'<tr data-slug="([a-z0-9-]+)"', response.content.decode())  # type: ignore[attr-defined]
+
+
+def _delete_migration(schema_name: str, app: str) -> str:
+    """Forget one applied migration of a workspace (rolled back with the test)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'DELETE FROM "{schema_name}".django_migrations WHERE id = ('
+            f'SELECT id FROM "{schema_name}".django_migrations WHERE app = %s ORDER BY name DESC LIMIT 1) '
+            "RETURNING app || '.' || name",
+            [app],
+        )
+        return str(cursor.fetchone()[0])
+
+
+def test_the_list_shows_every_customer_workspace_and_not_the_template(
+    console: Client, alpha: Workspace, beta: Workspace
+) -> None:
+    response = console.get("/console/")
+    assert response.status_code == 200
+    slugs = _slugs(response)
+    assert {"alpha", "beta"} <= set(slugs)
+    assert "workspace-template" not in slugs
+    page = response.content.decode()
+    for heading in [
+        "Name",
+        "Subdomain",
+        "Country",
+        "State",
+        "Created",
+        "Schema version",
+        "Usage",
+        "Last backup",
+    ]:
+        assert f">{heading}</th>" in page
+
+
+def test_search_by_name_subdomain_or_registration_number(
+    console: Client, alpha: Workspace, beta: Workspace
+) -> None:
+    Cooperative.objects.filter(slug="beta").update(registration_number="HCM-2024-0917")
+    assert _slugs(console.get("/console/", {"q": "Alpha Coop"})) == ["alpha"]
+    assert _slugs(console.get("/console/", {"q": "bet"})) == ["beta"]
+    assert _slugs(console.get("/console/", {"q": "2024-0917"})) == ["beta"]
+    response = console.get("/console/", {"q": "no such cooperative"})
+    assert _slugs(response) == [] and b"No tenant matches." in response.content
+
+
+def test_filter_by_lifecycle_state(console: Client, alpha: Workspace, beta: Workspace) -> None:
+    Cooperative.objects.filter(slug="beta").update(lifecycle=Lifecycle.PAST_DUE)
+    assert _slugs(console.get("/console/", {"lifecycle": "past_due"})) == ["beta"]
+    assert "alpha" in _slugs(console.get("/console/", {"lifecycle": "active"}))
+    assert "beta" not in _slugs(console.get("/console/", {"lifecycle": "active"}))
+    # An unknown state is not a filter.
+    assert {"alpha", "beta"} <= set(_slugs(console.get("/console/", {"lifecycle": "template"})))
+
+
+def test_htmx_search_answers_with_the_results_only(console: Client, alpha: Workspace) -> None:
+    response = console.get("/console/", {"q": "alpha"}, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert "<html" not in body and 'data-slug="alpha"' in body
+
+
+def test_schema_version_column_shows_a_workspace_missing_a_migration(
+    console: Client, alpha: Workspace, beta: Workspace
+) -> None:
+    expected = len(selectors._expected())
+    missing = _delete_migration(alpha.schema_name, "members")
+    versions = selectors.schema_versions([alpha.schema_name, beta.schema_name])
+    assert versions[alpha.schema_name].missing == (missing,)
+    assert (versions[alpha.schema_name].applied, versions[alpha.schema_name].expected) == (
+        expected - 1,
+        expected,
+    )
+    assert versions[beta.schema_name].current and versions[beta.schema_name].applied == expected
+
+    page = console.get("/console/").content.decode()
+    alpha_row = page.split('data-slug="alpha"')[1].split("</tr>")[0]
+    beta_row = page.split('data-slug="beta"')[1].split("</tr>")[0]
+    assert 'data-version="behind" data-missing="1"' in alpha_row
+    assert f"1 migration missing ({expected - 1}/{expected})" in alpha_row
+    assert 'data-version="current"' in beta_row
+
+    detail = console.get("/console/tenants/alpha/").content.decode()
+    assert missing in detail.split('data-testid="missing-migrations"')[1]
+
+
+def test_schema_versions_read_all_schemas_in_one_statement(alpha: Workspace, beta: Workspace) -> None:
+    schemas = [alpha.schema_name, beta.schema_name, "coop_does_not_exist"]
+    with CaptureQueriesContext(connection) as queries:
+        versions = selectors.schema_versions(schemas)
+    reads = [query["sql"] for query in queries.captured_queries if "django_migrations" in query["sql"]]
+    assert len(reads) == 2  # the catalog check, then one UNION ALL over every schema's table
+    assert sum(".django_migrations" in sql and "UNION ALL" in sql for sql in reads) == 1
+    assert not versions["coop_does_not_exist"].exists
+    with CaptureQueriesContext(connection) as single:
+        selectors.schema_versions([alpha.schema_name])
+    assert len([q for q in single.captured_queries if "django_migrations" in q["sql"]]) == len(reads)
+
+
+def test_the_list_reads_migrations_once_whatever_the_number_of_tenants(
+    console: Client, alpha: Workspace, beta: Workspace
+) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        console.get("/console/")
+    union_reads = [q for q in queries.captured_queries if ".django_migrations" in q["sql"]]
+    assert (
+        len(union_reads) == 1
+        and '"coop_alpha"' in union_reads[0]["sql"]
+        and '"coop_beta"' in union_reads[0]["sql"]
+    )
+
+
+def test_usage_column_shows_the_latest_snapshot(console: Client, alpha: Workspace) -> None:
+    cooperative = alpha.cooperative()
+    now = timezone.now()
+    UsageSnapshot.objects.create(
+        cooperative=cooperative, measured_on=dt.date(2026, 3, 1), measured_at=now, staff_users=2, branches=1
+    )
+    latest = UsageSnapshot.objects.create(
+        cooperative=cooperative, measured_on=dt.date(2026, 3, 2), measured_at=now, staff_users=7, branches=3
+    )
+    UsageSnapshot.objects.filter(pk=latest.pk).update(members=412)
+    row = console.get("/console/").content.decode().split('data-slug="alpha"')[1].split("</tr>")[0]
+    assert "412 members · 3 branches · 7 staff" in row and "counted 2026-03-02" in row
+    detail = console.get("/console/tenants/alpha/").content.decode()
+    assert "<dd>412</dd>" in detail and "<dd>7</dd>" in detail
+
+
+def test_last_backup_comes_from_the_backups_app_when_it_offers_one(
+    console: Client, alpha: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class FakeBackup:
+        finished_at = dt.datetime(2026, 3, 2, 1, 30, tzinfo=dt.UTC)
+        status = "succeeded"
+
+        def get_status_display(self) -> str:
+            return "Succeeded"
+
+    module = types.ModuleType("control_plane.backups.selectors")
+    module.last_backup = lambda cooperative: FakeBackup() if cooperative.slug == "alpha" else None  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "control_plane.backups.selectors", module)
+    page = console.get("/console/").content.decode()
+    alpha_row = page.split('data-slug="alpha"')[1].split("</tr>")[0]
+    beta_row = page.split('data-slug="beta"')[1].split("</tr>")[0]
+    assert "2026-03-02 01:30" in alpha_row and "Succeeded" in alpha_row
+    assert "None recorded" in beta_row
+
+
+def test_last_backup_is_none_while_the_backups_app_has_no_selector(
+    alpha: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "control_plane.backups.selectors", None)  # import fails: not there
+    assert selectors.last_backup(alpha.cooperative()) is None
+
+
+def test_detail_shows_identity_domains_usage_schema_and_history(console: Client, alpha: Workspace) -> None:
+    response = console.get("/console/tenants/alpha/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Alpha Cooperative" in page and "<code>coop_alpha</code>" in page
+    assert "<code>alpha.localhost</code>" in page
+    assert 'data-action="cooperative.provision"' in page  # the history, from the audit trail
+    for section in ["identity", "state", "usage", "schema", "backups", "export", "history"]:
+        assert f'id="{section}"' in page
+    assert console.get("/console/tenants/workspace-template/").status_code == 404
+    assert console.get("/console/tenants/nope/").status_code == 404
