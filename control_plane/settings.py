@@ -45,6 +45,11 @@ SHARED_APPS = [
     "control_plane.audit",
     "control_plane.console",
     "control_plane.backups",
+    # The operations console's second factor (TOTP). Public schema only: vendor staff are the only
+    # users with devices, and no workspace request ever reads these tables (no OTPMiddleware: the
+    # console's own decorator checks the session's verified device; control_plane/console/auth.py).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "axes",
     "rest_framework",
     "drf_spectacular",
@@ -219,6 +224,32 @@ STORAGES = {
 }
 MEDIA_ROOT = BASE_DIR / ".data" / "media"
 
+# --- Backups (control_plane.backups) -------------------------------------------------------------
+# Tenant dumps go to the STORAGES alias named by BACKUP_STORAGE: a local folder (.data/backups) by
+# default, S3-compatible storage with COOPCORE_BACKUP_STORAGE=s3. Every variable: docs/backups.md.
+from control_plane.backups import conf as backup_conf  # noqa: E402 - the block keeps backups in one place
+
+_backup_config = backup_conf.load(base_dir=BASE_DIR)
+BACKUP_STORAGE = backup_conf.STORAGE_ALIAS
+STORAGES[BACKUP_STORAGE] = _backup_config.storage
+BACKUP_RETENTION = _backup_config.retention  # {"daily": 7, "weekly": 4, "monthly": 12}
+BACKUP_NIGHTLY_HOUR = _backup_config.nightly_hour  # each cooperative's own local time
+BACKUP_DRILL_HOUR = _backup_config.drill_hour
+BACKUP_PG_BIN_DIR = _backup_config.pg_bin_dir  # empty: found by the server's version
+BACKUP_WORK_DIR = _backup_config.work_dir  # empty: the system's temporary folder
+BACKUP_QUEUE = _backup_config.queue  # empty: Celery's default queue
+
+# --- Operations console (control_plane.console) ------------------------------------------------
+# Vendor staff log in at /console/login/ on the bare domain: password, then a TOTP code.
+# The name an authenticator app shows next to the code.
+OTP_TOTP_ISSUER = "CoopCore operations"
+# Between the password and the code: how long the half-finished log-in waits (seconds).
+CONSOLE_PENDING_LOGIN_SECONDS = 5 * 60
+# A console session lasts a working shift, not the workspace's twelve hours.
+CONSOLE_SESSION_SECONDS = 60 * 60 * 4
+# How long a one-time enrolment link (manage.py create_console_operator) stays valid.
+CONSOLE_ENROLMENT_LINK_SECONDS = 60 * 60 * 24
+
 # --- E-mail --------------------------------------------------------------------------------------
 vars().update(environ.Env.email_url_config(CONFIG.email_url))
 DEFAULT_FROM_EMAIL = CONFIG.default_from_email
@@ -326,3 +357,17 @@ STRIPE_API_BASE = CONFIG.stripe_api_base
 TWILIO_ACCOUNT_SID = CONFIG.twilio_account_sid
 TWILIO_AUTH_TOKEN = CONFIG.twilio_auth_token
 TWILIO_API_BASE = CONFIG.twilio_api_base
+
+# --- Billing and online sign-up (billing/, onboarding/; docs/billing.md) ----------------------------
+# The official Stripe client's secret key (read from STRIPE_SECRET_KEY above). STRIPE_API_BASE, when
+# set, sends the client to localstripe or to the local Checkout fake (`python -m billing.stripe_fake`)
+# instead of api.stripe.com; STRIPE_WEBHOOK_SECRET verifies the signature of /billing/stripe/webhook/.
+STRIPE_API_KEY = STRIPE_SECRET_KEY
+# A past-due cooperative becomes read-only this many days after its payment failed.
+BILLING_GRACE_PERIOD_DAYS = 14
+# A plan with no price in the cooperative's own currency is billed in this one.
+BILLING_FALLBACK_CURRENCY = "USD"
+# A sign-up not paid within this time expires, leaving no workspace (Checkout allows 30 min to 24 h).
+SIGNUP_CHECKOUT_MINUTES = 60
+# Life of the one-time log-in that carries a new cooperative's admin into its workspace.
+SIGNUP_HANDOFF_SECONDS = 120
