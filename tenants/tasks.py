@@ -73,7 +73,10 @@ def fleet_migrate_run(run_id: int) -> dict[str, Any]:
     run = FleetMigrationRun.objects.filter(pk=run_id, status=FleetRunStatus.QUEUED).first()
     if run is None:
         return {"run": run_id, "status": "not queued"}
-    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE}
+    # The environment's settings module first: under overridden settings (tests) Django's
+    # SETTINGS_MODULE is None.
+    settings_module = os.environ.get("DJANGO_SETTINGS_MODULE") or settings.SETTINGS_MODULE
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": settings_module or "control_plane.settings"}
     result = subprocess.run(  # noqa: S603 - our own command, no shell
         [sys.executable, str(settings.BASE_DIR / "manage.py"), "migrate_fleet", "--run", str(run.pk)],
         cwd=settings.BASE_DIR,

@@ -75,8 +75,8 @@ def signup_site(
         webhook_secret=settings.STRIPE_WEBHOOK_SECRET,
     ).start()
     env = subprocess_environment()
-    # The settings module of this test run, and the fake as Stripe.
-    env.update({"STRIPE_API_BASE": fake.url, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE})
+    # The fake as Stripe (the settings module is the test run's, from subprocess_environment).
+    env["STRIPE_API_BASE"] = fake.url
     node = f"signup-{uuid.uuid4().hex[:8]}@localhost"
     logs = tmp_path_factory.mktemp("signup")
 
