@@ -5,7 +5,9 @@
 Checks that every YAML file under deploy/ parses (multi-document files included); that
 compose.yaml defines the services the product runs as; and that every Kubernetes Deployment
 declares CPU and memory requests and a memory limit on each container, with the web
-Deployment probing /healthz for readiness and /livez for liveness. Exits 1 listing every
+Deployment probing /healthz for readiness and /livez for liveness, and that the migration step
+(the Compose migrate service and the Kubernetes migrate Job) runs ``manage.py migrate_fleet``
+rather than django-tenants' one-schema-at-a-time ``migrate_schemas``. Exits 1 listing every
 problem.
 """
 
@@ -25,6 +27,9 @@ COMPOSE_SERVICES = ("postgres", "redis", "pgbouncer", "web", "worker", "beat", "
 WEB_DEPLOYMENT = "coopcore-web"
 # Readiness: database, Redis and a worker heartbeat. Liveness: the process answers, nothing else.
 WEB_PROBE_PATHS = {"readinessProbe": "/healthz", "livenessProbe": "/livez"}
+MIGRATE_JOB = "coopcore-migrate"
+# The fleet runner skips current workspaces and carries on past a failed one (docs/fleet-migrations.md).
+MIGRATE_COMMAND = "migrate_fleet"
 
 
 def yaml_files() -> list[Path]:
@@ -46,6 +51,20 @@ def load_documents(path: Path, problems: list[str]) -> list[Any]:
         return []
 
 
+def command_text(command: Any) -> str:
+    if isinstance(command, list):
+        return " ".join(str(part) for part in command)
+    return str(command or "")
+
+
+def check_migrate_command(where: str, command: Any, problems: list[str]) -> None:
+    text = command_text(command)
+    if MIGRATE_COMMAND not in text:
+        problems.append(f"{where}: the migration step must run manage.py {MIGRATE_COMMAND}")
+    if "migrate_schemas" in text:
+        problems.append(f"{where}: runs migrate_schemas; the deploy's migration step is {MIGRATE_COMMAND}")
+
+
 def check_compose(documents: list[Any], problems: list[str]) -> None:
     if len(documents) != 1 or not isinstance(documents[0], dict):
         problems.append("compose.yaml: expected one mapping")
@@ -56,6 +75,10 @@ def check_compose(documents: list[Any], problems: list[str]) -> None:
             problems.append(f"compose.yaml: service {name!r} is missing")
         elif not (services[name] or {}).get("image") and not (services[name] or {}).get("build"):
             problems.append(f"compose.yaml: service {name!r} has neither image nor build")
+    if "migrate" in services:
+        check_migrate_command(
+            "compose.yaml: service 'migrate'", (services["migrate"] or {}).get("command"), problems
+        )
 
 
 def containers_of(deployment: dict[str, Any]) -> list[dict[str, Any]]:
@@ -104,6 +127,7 @@ def kubernetes_objects(documents: list[Any]) -> Iterator[dict[str, Any]]:
 
 def check_kubernetes(parsed: dict[Path, list[Any]], problems: list[str]) -> None:
     deployments: dict[str, dict[str, Any]] = {}
+    migrate_jobs = 0
     for path, documents in parsed.items():
         if path.parent != KUBERNETES_DIR:
             continue
@@ -114,21 +138,31 @@ def check_kubernetes(parsed: dict[Path, list[Any]], problems: list[str]) -> None
             elif obj["kind"] == "Deployment":
                 deployments[(obj.get("metadata") or {}).get("name", "?")] = obj
                 check_deployment(source, obj, problems)
+            elif obj["kind"] == "Job" and (obj.get("metadata") or {}).get("name") == MIGRATE_JOB:
+                migrate_jobs += 1
+                for container in containers_of(obj):
+                    check_migrate_command(f"{source}: Job {MIGRATE_JOB}", container.get("command"), problems)
     if not deployments:
         problems.append("kubernetes/: no Deployment found")
     elif WEB_DEPLOYMENT not in deployments:
         problems.append(f"kubernetes/: Deployment {WEB_DEPLOYMENT} is missing")
+    if not migrate_jobs:
+        problems.append(f"kubernetes/: Job {MIGRATE_JOB} is missing")
+
+
+def check_all(parsed: dict[Path, list[Any]], problems: list[str]) -> None:
+    if COMPOSE_FILE not in parsed:
+        problems.append("compose.yaml is missing")
+    else:
+        check_compose(parsed[COMPOSE_FILE], problems)
+    check_kubernetes(parsed, problems)
 
 
 def main() -> int:
     problems: list[str] = []
     files = yaml_files()
     parsed = {path: load_documents(path, problems) for path in files}
-    if COMPOSE_FILE not in parsed:
-        problems.append("compose.yaml is missing")
-    else:
-        check_compose(parsed[COMPOSE_FILE], problems)
-    check_kubernetes(parsed, problems)
+    check_all(parsed, problems)
     if problems:
         sys.stderr.write("deploy/ manifests: FAILED\n  - " + "\n  - ".join(problems) + "\n")
         return 1
