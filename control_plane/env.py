@@ -48,6 +48,9 @@ class Config:
     default_from_email: str
     log_format: str
     log_level: str
+    # django-ratelimit rates ("10/h"); empty switches the limit off.
+    signup_rate: str = "10/h"
+    signup_slug_check_rate: str = "120/m"
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -112,6 +115,8 @@ def load(environment: dict[str, str] | None = None) -> Config:
         default_from_email=get("DEFAULT_FROM_EMAIL", f"CoopCore <no-reply@{domain_suffix}>"),
         log_format=get("LOG_FORMAT", "json" if production else "console"),
         log_level=get("LOG_LEVEL", "INFO"),
+        signup_rate=get("COOPCORE_SIGNUP_RATE", "10/h").strip(),
+        signup_slug_check_rate=get("COOPCORE_SIGNUP_SLUG_CHECK_RATE", "120/m").strip(),
     )
     if production:
         config.problems.extend(production_problems(config, database_url_set="DATABASE_URL" in source))

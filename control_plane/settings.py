@@ -371,3 +371,9 @@ BILLING_FALLBACK_CURRENCY = "USD"
 SIGNUP_CHECKOUT_MINUTES = 60
 # Life of the one-time log-in that carries a new cooperative's admin into its workspace.
 SIGNUP_HANDOFF_SECONDS = 120
+# Sign-ups started (each opens a Stripe Checkout session and holds a subdomain for an hour) per
+# client address, and subdomain checks as the name is typed: django-ratelimit's "count/period"
+# (s, m, h, d), counted in Redis. Empty switches a limit off (the test suite's servers do).
+SIGNUP_RATE = CONFIG.signup_rate  # COOPCORE_SIGNUP_RATE
+SIGNUP_SLUG_CHECK_RATE = CONFIG.signup_slug_check_rate  # COOPCORE_SIGNUP_SLUG_CHECK_RATE
+RATELIMIT_USE_CACHE = "default"

@@ -16,10 +16,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_ratelimit.core import is_ratelimited
 
 from billing.stripe_gateway import PaymentProviderError
 from control_plane.audit.services import audit_record
 from control_plane.errors import BusinessRuleViolation
+from control_plane.middleware import client_ip
 from onboarding.forms import SLUG_MESSAGES, SignUpForm
 from onboarding.models import SignUp, SignUpStatus
 from onboarding.presentation import display_currency, plan_cards
@@ -40,6 +42,26 @@ SIGNUP_PROVIDER_DOWN = _(
     "The payment service cannot be reached just now. Nothing was charged and nothing was kept; "
     "please try again in a few minutes."
 )
+SIGNUP_TOO_OFTEN = _(
+    "Too many sign-ups were started from this address in the last hour. Nothing was charged; "
+    "please try again later, or write to us if several cooperatives sign up from one office."
+)
+
+
+def _address(group: str, request: HttpRequest) -> str:
+    return client_ip(request) or "unknown"
+
+
+def _too_often(request: HttpRequest, *, group: str, rate: str) -> bool:
+    """Count one more of ``group`` for this client address; True once it is over ``rate``."""
+    if not rate:
+        return False
+    return bool(is_ratelimited(request, group=group, key=_address, rate=rate, increment=True))
+
+
+def _signup_too_often(request: HttpRequest) -> bool:
+    # Each sign-up started opens a Checkout session and holds a subdomain: counted per address.
+    return _too_often(request, group="onboarding.signup", rate=settings.SIGNUP_RATE)
 
 
 def _language() -> str:
@@ -69,13 +91,17 @@ def _signup(public_id: uuid.UUID) -> SignUp:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
+    status = 200
     language = _language()
     currency = display_currency(request.GET.get("currency", ""), language)
     cards = plan_cards(currency=currency, language=language)
     plans = [(card.plan.code, card.name) for card in cards]
     if request.method == "POST":
         form = SignUpForm(request.POST, plans=plans)
-        if form.is_valid():
+        if form.is_valid() and _signup_too_often(request):
+            form.add_error(None, SIGNUP_TOO_OFTEN)
+            status = 429
+        elif form.is_valid():
             try:
                 started = signup_start(data=form.to_request(language=language), site_url=_site_url(request))
             except BusinessRuleViolation as exc:
@@ -99,6 +125,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             "currency": currency,
             "domain_suffix": settings.COOPCORE_DOMAIN_SUFFIX,
         },
+        status=status,
     )
 
 
@@ -109,6 +136,9 @@ def _country_guess(language: str) -> str:
 @require_GET
 def signup_slug_check(request: HttpRequest) -> HttpResponse:
     """htmx: whether the subdomain typed so far can be had."""
+    if _too_often(request, group="onboarding.slug_check", rate=settings.SIGNUP_SLUG_CHECK_RATE):
+        # The check answers as the name is typed; at this pace it is being used to list names.
+        return HttpResponse(status=429)
     slug = request.GET.get("slug", "").strip().lower()
     problem = slug_problem(slug) if slug else None
     context: dict[str, Any] = {"slug": slug, "domain": domain_for(slug) if slug else ""}
@@ -146,6 +176,13 @@ def signup_resume(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     if not _owned(request, found):
         raise Http404
     if found.status == SignUpStatus.PENDING:
+        if _signup_too_often(request):
+            return render(
+                request,
+                "public/signup_cancelled.html",
+                {"signup": found, "owned": True, "error": SIGNUP_TOO_OFTEN},
+                status=429,
+            )
         try:
             found = signup_checkout_restart(signup=found, site_url=_site_url(request))
         except PaymentProviderError:

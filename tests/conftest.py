@@ -170,6 +170,9 @@ def subprocess_environment() -> dict[str, str]:
             "REDIS_URL": settings.REDIS_URL,
             "DJANGO_SETTINGS_MODULE": "control_plane.settings",
             "PYTHONUNBUFFERED": "1",
+            # Every browser test signs up from 127.0.0.1; the limits have their own tests.
+            "COOPCORE_SIGNUP_RATE": "",
+            "COOPCORE_SIGNUP_SLUG_CHECK_RATE": "",
         }
     )
     return environment
