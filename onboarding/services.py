@@ -395,16 +395,17 @@ def _workspace_create(signup: SignUp) -> Cooperative:
             default_language=signup.default_language,
             registration_number=signup.registration_number,
         ),
-        # No password here: the one chosen at sign-up arrives as its hash, below.
+        # The password chosen at sign-up was kept only as its hash; the admin gets that hash.
         admin=AdminSpec(
-            username=username, password=None, email=signup.admin_email, first_name=signup.admin_name
+            username=username,
+            password=None,
+            password_hash=signup.admin_password_hash,
+            email=signup.admin_email,
+            first_name=signup.admin_name,
         ),
         lifecycle=Lifecycle.TRIAL,
     )
     with tenant_context(cooperative):
-        admin = get_user_model().objects.get(username=username)
-        admin.password = signup.admin_password_hash
-        admin.save(update_fields=["password"])
         starter_products_seed(cooperative=cooperative)
     billing_account_open(
         cooperative=cooperative,

@@ -61,6 +61,8 @@ class AdminSpec:
     email: str = ""
     first_name: str = ""
     last_name: str = ""
+    # A password already hashed elsewhere (the one chosen at online sign-up), used as it is.
+    password_hash: str | None = None
 
 
 def schema_name_for(slug: str) -> str:
@@ -270,6 +272,7 @@ def _seed_workspace(
         actor=None,
         username=admin.username,
         password=admin.password,
+        password_hash=admin.password_hash,
         email=admin.email,
         first_name=admin.first_name,
         last_name=admin.last_name,

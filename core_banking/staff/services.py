@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import identify_hasher
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -37,6 +38,14 @@ def _validated_roles(roles: Sequence[str], approver_level: int | None) -> list[s
     return sorted(set(roles))
 
 
+def _is_password_hash(value: str) -> bool:
+    try:
+        identify_hasher(value)
+    except ValueError:
+        return False
+    return True
+
+
 @transaction.atomic
 def staff_user_create(
     *,
@@ -52,14 +61,25 @@ def staff_user_create(
     approver_level: int | None = None,
     all_branches: bool = False,
     branches: Sequence[Branch] = (),
+    password_hash: str | None = None,
 ) -> User:
     """Create a staff user with roles.
 
     ``password=None`` invites: the user gets a random password nobody knows and sets their own
     through "forgotten your password" (Django's reset skips unusable passwords, so it must be
     a real one). An invited user needs an e-mail address to receive the link.
+
+    ``password_hash``: a password validated and hashed elsewhere (online sign-up keeps only the
+    hash until the workspace exists), stored as it is; hashing a throwaway one would cost a
+    PBKDF2 run for nothing.
     """
     clean_roles = _validated_roles(roles, approver_level)
+    if password_hash is not None and (password is not None or not _is_password_hash(password_hash)):
+        raise BusinessRuleViolation(
+            ErrorCode.VALIDATION_ERROR,
+            "A password hash is given alone, and only as Django's hashers make it.",
+            fields={"password": ["Not a password hash."]},
+        )
     user_model = get_user_model()
     if user_model.objects.filter(username__iexact=username).exists():
         raise BusinessRuleViolation(
@@ -68,7 +88,9 @@ def staff_user_create(
     user = user_model(
         username=username, first_name=first_name, last_name=last_name, email=email, language=language
     )
-    if password is None:
+    if password_hash is not None:
+        user.password = password_hash
+    elif password is None:
         if not email:
             raise BusinessRuleViolation(
                 ErrorCode.VALIDATION_ERROR,

@@ -112,3 +112,43 @@ def test_an_invited_user_sets_a_password_by_email(alpha: Workspace) -> None:
     )
     assert response.status_code == 302
     assert len(mail.outbox) == 1 and "invitee" in mail.outbox[0].body
+
+
+def test_a_password_hashed_elsewhere_is_kept_as_it_is(in_alpha: Workspace) -> None:
+    from django.contrib.auth.hashers import make_password
+
+    hashed = make_password("chosen-at-sign-up-42")
+    head_office = Branch.objects.get(is_head_office=True)
+    user = staff_user_create(
+        actor=None,
+        username="signed-up-admin",
+        password=None,
+        password_hash=hashed,
+        roles=[Role.COOPERATIVE_ADMIN.value],
+        home_branch=head_office,
+    )
+    user.refresh_from_db()
+    assert user.password == hashed and user.check_password("chosen-at-sign-up-42")
+
+
+@pytest.mark.parametrize(
+    ("password", "password_hash"),
+    [(None, "chosen-at-sign-up-42"), ("chosen-at-sign-up-42", "pbkdf2_sha256$1$salt$x")],
+)
+def test_a_password_hash_must_be_a_hash_and_come_alone(
+    in_alpha: Workspace, password: str | None, password_hash: str
+) -> None:
+    head_office = Branch.objects.get(is_head_office=True)
+    with pytest.raises(BusinessRuleViolation) as refused:
+        staff_user_create(
+            actor=None,
+            username="signed-up-admin",
+            password=password,
+            password_hash=password_hash,
+            roles=[Role.COOPERATIVE_ADMIN.value],
+            home_branch=head_office,
+            email="a@example.org",
+        )
+    assert refused.value.code == ErrorCode.VALIDATION_ERROR
+    assert refused.value.fields == {"password": ["Not a password hash."]}
+    assert not User.objects.filter(username="signed-up-admin").exists()
