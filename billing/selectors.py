@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -12,7 +13,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django_tenants.utils import tenant_context
 
-from billing.models import BillingAccount, Plan, PlanPrice
+from billing.models import BillingAccount, OneTimeCharge, Plan, PlanPrice
 from tenants.models import Cooperative
 
 # Share of a limit from which usage is shown as close to it.
@@ -140,12 +141,42 @@ class BillingState:
     grace_deadline: dt.datetime | None
 
 
-def billing_state(cooperative: Cooperative) -> BillingState:
-    account = BillingAccount.objects.select_related("plan").filter(cooperative=cooperative).first()
+def _state_of(cooperative: Cooperative, account: BillingAccount | None) -> BillingState:
     return BillingState(
         lifecycle=cooperative.lifecycle,
         plan=account.plan if account else None,
         subscription_status=account.subscription_status if account else "",
         current_period_end=account.current_period_end if account else None,
         grace_deadline=account.grace_deadline if account else None,
+    )
+
+
+def billing_state(cooperative: Cooperative) -> BillingState:
+    account = BillingAccount.objects.select_related("plan").filter(cooperative=cooperative).first()
+    return _state_of(cooperative, account)
+
+
+def billing_states(cooperatives: Iterable[Cooperative]) -> dict[int, BillingState]:
+    """``billing_state`` of many cooperatives, keyed by id, in one query (the console's tenant list)."""
+    by_id = {cooperative.pk: cooperative for cooperative in cooperatives}
+    if not by_id:
+        return {}
+    accounts = {
+        account.cooperative_id: account
+        for account in BillingAccount.objects.select_related("plan").filter(cooperative_id__in=list(by_id))
+    }
+    return {pk: _state_of(cooperative, accounts.get(pk)) for pk, cooperative in by_id.items()}
+
+
+def one_time_charges_for(cooperative: Cooperative, *, limit: int = 50) -> list[OneTimeCharge]:
+    """The cooperative's one-time charges, newest first."""
+    return list(
+        OneTimeCharge.objects.filter(account__cooperative=cooperative).order_by("-created_at", "-id")[:limit]
+    )
+
+
+def plans_billable_in(currency: str) -> list[Plan]:
+    """Every plan (public or not) that has a price in ``currency``: what a cooperative may move to."""
+    return list(
+        Plan.objects.filter(prices__currency=currency.upper()).distinct().order_by("sort_order", "id")
     )

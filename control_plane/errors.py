@@ -38,6 +38,10 @@ class ErrorCode(enum.StrEnum):
     TIME_ZONE_UNKNOWN = "time_zone_unknown"
     TEMPLATE_SCHEMA_MISSING = "template_schema_missing"
     TEMPLATE_SCHEMA_OUTDATED = "template_schema_outdated"
+    # Control plane (the operations console)
+    LIFECYCLE_TRANSITION_INVALID = "lifecycle_transition_invalid"
+    FLEET_MIGRATION_BUSY = "fleet_migration_busy"
+    PAYMENT_PROVIDER_ERROR = "payment_provider_error"
     # Ledger
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     ENTRY_UNBALANCED = "entry_unbalanced"
@@ -143,6 +147,10 @@ _STATUS: dict[ErrorCode, int] = {
     # Subscription state: the request is understood and refused until the cooperative pays.
     ErrorCode.WORKSPACE_READ_ONLY: status.HTTP_403_FORBIDDEN,
     ErrorCode.WORKSPACE_SUSPENDED: status.HTTP_403_FORBIDDEN,
+    # Control plane: the cooperative is not in a state the transition starts from.
+    ErrorCode.LIFECYCLE_TRANSITION_INVALID: status.HTTP_409_CONFLICT,
+    ErrorCode.FLEET_MIGRATION_BUSY: status.HTTP_409_CONFLICT,
+    ErrorCode.PAYMENT_PROVIDER_ERROR: status.HTTP_502_BAD_GATEWAY,
     # Lending
     ErrorCode.LOAN_NOT_ELIGIBLE: status.HTTP_422_UNPROCESSABLE_ENTITY,
     ErrorCode.APPLICATION_NUMBER_TAKEN: status.HTTP_409_CONFLICT,

@@ -22,6 +22,8 @@ OTP device (``django_otp.DEVICE_ID_SESSION_KEY``) is a confirmed device of that 
 tables, which exist only in the public schema.
 
 Layout: ``auth`` (log-in state, the decorator), ``forms``, ``selectors`` (reads: the tenant list,
-schema versions in one query, usage, history), ``services`` (writes: operators, devices, lifecycle,
-provisioning), ``export`` (a tenant's data as a zip of CSV files, streamed), ``views``, ``urls``.
+schema versions in one query, usage, billing, backups, fleet runs, history), ``services`` (writes:
+operators, devices, lifecycle, provisioning, and the operator's side of plan changes, one-time
+charges, backups, restores and fleet migrations), ``export`` (a tenant's data as a zip of CSV
+files, streamed), ``views``, ``urls``.
 """

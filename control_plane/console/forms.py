@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from billing.models import ChargeKind, Plan
 from tenants.models import Lifecycle
 
 
@@ -144,3 +145,77 @@ class ProvisionForm(forms.Form):
         language = self.fields["default_language"]
         assert isinstance(language, forms.ChoiceField)
         language.choices = [("", _("From the country")), *settings.LANGUAGES]
+
+
+class ConfirmForm(ReasonForm):
+    """A reason, and a word the operator types to confirm (a subdomain, a schema name)."""
+
+    confirm = forms.CharField(
+        label=_("Type it to confirm"),
+        max_length=63,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "none"}),
+    )
+
+    def __init__(self, *args: Any, expected: str, label: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.expected = expected
+        self.fields["confirm"].label = label
+        self.fields["confirm"].help_text = _("Type %(word)s to confirm.") % {"word": expected}
+
+    def clean_confirm(self) -> str:
+        typed = str(self.cleaned_data["confirm"]).strip()
+        if typed != self.expected:
+            raise forms.ValidationError(_("This is not what was asked for."))
+        return typed
+
+
+class PlanChoiceField(forms.ModelChoiceField):
+    current: Plan | None = None
+
+    def label_from_instance(self, obj: Plan) -> str:
+        label = f"{obj.display_name()} ({obj.code})"
+        if self.current is not None and obj.pk == self.current.pk:
+            label += " · " + str(_("current plan"))
+        return label
+
+
+class PlanChangeForm(ReasonForm):
+    plan = PlanChoiceField(label=_("New plan"), queryset=Plan.objects.none(), empty_label=None)
+
+    field_order = ["plan", "reason"]
+
+    def __init__(self, *args: Any, plans: list[Plan], current: Plan | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        plan = self.fields["plan"]
+        assert isinstance(plan, PlanChoiceField)
+        plan.queryset = Plan.objects.filter(pk__in=[choice.pk for choice in plans]).order_by(
+            "sort_order", "id"
+        )
+        plan.current = current
+        if current is not None:
+            self.initial.setdefault("plan", current.pk)
+
+
+class ChargeForm(ReasonForm):
+    amount = forms.CharField(
+        label=_("Amount"),
+        max_length=24,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    kind = forms.ChoiceField(label=_("Kind"), choices=ChargeKind.choices)
+    description = forms.CharField(
+        label=_("Description on the invoice"),
+        max_length=200,
+        help_text=_("The cooperative reads this on its next invoice."),
+    )
+
+    field_order = ["amount", "kind", "description", "reason"]
+
+    def __init__(self, *args: Any, currency: str, decimals: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].label = _("Amount in %(currency)s") % {"currency": currency}
+        self.fields["amount"].help_text = (
+            _("Whole %(currency)s only: it has no decimal places.") % {"currency": currency}
+            if decimals == 0
+            else _("At most %(decimals)s decimal places, e.g. 2500.50.") % {"decimals": decimals}
+        )

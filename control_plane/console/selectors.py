@@ -1,25 +1,41 @@
-"""What the console reads: the tenant list, schema versions, usage, last backup, a tenant's history.
+"""What the console reads: the tenant list, schema versions, usage, billing, backups, a tenant's history.
 
 Everything here runs in the public schema. Nothing reads a workspace's own tables except
 ``schema_versions``, which reads the ``django_migrations`` table of many schemas in one statement
-(never one query per tenant).
+(never one query per tenant), and the tenant page's usage against the plan's limits
+(``billing.selectors.usage_against_limits``, a few counts inside that one workspace).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from babel.numbers import get_currency_precision
 from django.db import connection
 from django.db.models import Q, QuerySet
+from django.utils.translation import get_language
 
+from billing.models import BillingAccount, OneTimeCharge
+from billing.selectors import (
+    BillingState,
+    Usage,
+    billing_state,
+    billing_states,
+    one_time_charges_for,
+    usage_against_limits,
+)
 from control_plane.audit.models import AuditEvent
-from tenants.models import Cooperative, Domain, Lifecycle, UsageSnapshot
+from control_plane.backups.models import Backup, Restore, RunStatus
+from control_plane.backups.selectors import backups_for, operations_running, restores_for, retired_schemas
+from control_plane.backups.selectors import last_backup as backups_last_backup
+from frontend.formatting import format_money
+from tenants.fleet import FleetRunDetail, fleet_run_detail
+from tenants.models import Cooperative, Domain, FleetMigrationRun, FleetRunStatus, Lifecycle, UsageSnapshot
 from tenants.services import expected_tenant_migrations
 
 # Schema names come from tenants.services.schema_name_for (``coop_`` + the slug); checked again
@@ -156,33 +172,36 @@ class LastBackup:
     at: dt.datetime | None
     status: str
     status_label: str
-    record: Any
+    record: Backup
 
 
-def _backups_provider() -> Any | None:
-    try:
-        module = importlib.import_module("control_plane.backups.selectors")
-    except ModuleNotFoundError as exc:
-        if exc.name in {"control_plane.backups.selectors", "control_plane.backups"}:
-            return None
-        raise
-    return getattr(module, "last_backup", None)
+def _as_last_backup(record: Backup) -> LastBackup:
+    return LastBackup(
+        at=record.finished_at or record.created_at,
+        status=str(record.status),
+        status_label=str(record.get_status_display()),
+        record=record,
+    )
 
 
 def last_backup(cooperative: Cooperative) -> LastBackup | None:
-    """The cooperative's last backup, as the backups app reports it; None until it does."""
-    provider = _backups_provider()
-    if provider is None:
-        return None
-    record = provider(cooperative)
-    if record is None:
-        return None
-    at = getattr(record, "finished_at", None) or getattr(record, "created_at", None)
-    status = str(getattr(record, "status", "") or "")
-    label_of = getattr(record, "get_status_display", None)
-    return LastBackup(
-        at=at, status=status, status_label=str(label_of()) if callable(label_of) else status, record=record
+    """The cooperative's newest backup that can be restored (``backups.selectors.last_backup``)."""
+    record = backups_last_backup(cooperative)
+    return None if record is None else _as_last_backup(record)
+
+
+def last_backups(cooperative_ids: Iterable[int]) -> dict[int, LastBackup]:
+    """``last_backup`` of many cooperatives in one query (the same rule: succeeded and still stored)."""
+    ids = list(cooperative_ids)
+    if not ids:
+        return {}
+    records = (
+        Backup.objects.filter(cooperative_id__in=ids, status=RunStatus.SUCCEEDED, pruned_at__isnull=True)
+        .exclude(storage_key="")
+        .order_by("cooperative_id", "-started_at", "-id")
+        .distinct("cooperative_id")
     )
+    return {record.cooperative_id: _as_last_backup(record) for record in records}
 
 
 # --- One tenant ----------------------------------------------------------------------------------
@@ -194,18 +213,22 @@ class TenantRow:
     version: SchemaVersion | None
     usage: UsageSnapshot | None
     backup: LastBackup | None
+    billing: BillingState | None
 
 
 def tenant_rows(cooperatives: Sequence[Cooperative]) -> list[TenantRow]:
-    """The list's rows: schema versions and usage read once for all of them."""
+    """The list's rows: schema versions, usage, last backups and billing (plan) read once for all of them."""
     versions = schema_versions(cooperative.schema_name for cooperative in cooperatives)
     usage = latest_usage(cooperative.pk for cooperative in cooperatives)
+    billing = billing_states(cooperatives)
+    backups = last_backups(cooperative.pk for cooperative in cooperatives)
     return [
         TenantRow(
             cooperative=cooperative,
             version=versions.get(cooperative.schema_name),
             usage=usage.get(cooperative.pk),
-            backup=last_backup(cooperative),
+            backup=backups.get(cooperative.pk),
+            billing=billing.get(cooperative.pk),
         )
         for cooperative in cooperatives
     ]
@@ -229,6 +252,12 @@ def cooperative_history(cooperative: Cooperative, *, limit: int = 100) -> list[A
 
 
 @dataclass(frozen=True)
+class ChargeRow:
+    charge: OneTimeCharge
+    amount: str  # formatted in the charge's currency, in the operator's language
+
+
+@dataclass(frozen=True)
 class TenantDetail:
     cooperative: Cooperative
     domains: list[Domain]
@@ -236,14 +265,108 @@ class TenantDetail:
     usage: UsageSnapshot | None
     backup: LastBackup | None
     history: list[AuditEvent]
+    billing: BillingState
+    # Counted now inside the workspace against the plan's limits; None when the schema is missing.
+    limits: Usage | None
+    charges: list[ChargeRow]
+    backups: BackupsPanel
+
+
+def charge_rows(cooperative: Cooperative) -> list[ChargeRow]:
+    language = get_language() or "en"
+    return [
+        ChargeRow(charge=charge, amount=format_money(charge.amount_minor, charge.currency, language))
+        for charge in one_time_charges_for(cooperative)
+    ]
 
 
 def tenant_detail(cooperative: Cooperative) -> TenantDetail:
+    version = schema_versions([cooperative.schema_name]).get(cooperative.schema_name)
     return TenantDetail(
         cooperative=cooperative,
         domains=cooperative_domains(cooperative),
-        version=schema_versions([cooperative.schema_name]).get(cooperative.schema_name),
+        version=version,
         usage=latest_usage([cooperative.pk]).get(cooperative.pk),
         backup=last_backup(cooperative),
         history=cooperative_history(cooperative),
+        billing=billing_state(cooperative),
+        limits=usage_against_limits(cooperative) if version is not None and version.exists else None,
+        charges=charge_rows(cooperative),
+        backups=backups_panel(cooperative),
     )
+
+
+# --- Backups, restores and kept schemas of one tenant (polled while something runs) --------------
+
+BACKUPS_SHOWN = 20
+RESTORES_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class BackupsPanel:
+    cooperative: Cooperative
+    running: list[Backup | Restore]
+    backups: list[Backup]
+    backups_total: int
+    restores: list[Restore]
+    retired: list[Restore]
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.running)
+
+
+def backups_panel(cooperative: Cooperative) -> BackupsPanel:
+    """What the tenant page's Backups section shows; the latest ``BACKUPS_SHOWN`` backups only."""
+    backups = backups_for(cooperative)
+    return BackupsPanel(
+        cooperative=cooperative,
+        running=operations_running(cooperative),
+        backups=list(backups[:BACKUPS_SHOWN]),
+        backups_total=backups.count(),
+        restores=list(restores_for(cooperative)[:RESTORES_SHOWN]),
+        retired=list(retired_schemas(cooperative)),
+    )
+
+
+# --- Fleet migrations ----------------------------------------------------------------------------
+
+
+def fleet_run_or_none(run_id: int) -> FleetRunDetail | None:
+    try:
+        return fleet_run_detail(run_id)
+    except FleetMigrationRun.DoesNotExist:
+        return None
+
+
+def fleet_busy() -> bool:
+    """A run is queued or running: the start button waits."""
+    return FleetMigrationRun.objects.filter(
+        status__in=[FleetRunStatus.QUEUED, FleetRunStatus.RUNNING]
+    ).exists()
+
+
+# --- Small reads for the action pages ------------------------------------------------------------
+
+
+def billing_currency(cooperative: Cooperative) -> str:
+    """What the cooperative is billed in: its account's currency, else its own (a plan change opens one)."""
+    account = BillingAccount.objects.filter(cooperative=cooperative).only("currency").first()
+    return account.currency if account is not None else cooperative.currency
+
+
+def currency_decimals(currency: str) -> int:
+    return int(get_currency_precision(currency))
+
+
+def money(amount_minor: int, currency: str) -> str:
+    return format_money(amount_minor, currency, get_language() or "en")
+
+
+def backup_of(cooperative: Cooperative, backup_id: int) -> Backup | None:
+    """One of the cooperative's own backups (another cooperative's id finds nothing here)."""
+    return Backup.objects.filter(pk=backup_id, cooperative=cooperative).first()
+
+
+def retired_schema_of(cooperative: Cooperative, schema_name: str) -> Restore | None:
+    return retired_schemas(cooperative).filter(retired_schema=schema_name).first()

@@ -2,12 +2,16 @@
 
 Lifecycle changes go through ``tenants.lifecycle.cooperative_lifecycle_change`` (the one write
 path of ``Cooperative.lifecycle``, audited there with the reason); provisioning through
-``tenants.services.cooperative_provision``. Everything else an operator does is audited here, in
-the public schema's trail, against the cooperative it concerns.
+``tenants.services.cooperative_provision``; plans and charges through ``billing.services``;
+backups and restores through ``control_plane.backups.services``; fleet migrations through
+``tenants.fleet``. Each of those audits what it did; the operator's reason is audited here, in
+the public schema's trail, against the cooperative it concerns (so it shows in the tenant's
+history), in the same transaction as the change.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,14 +26,21 @@ from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import schema_context
 
+from billing.models import BillingAccount, OneTimeCharge, Plan
+from billing.services import one_time_charge_add, plan_change
+from billing.stripe_gateway import PaymentProviderError
 from control_plane.audit.services import audit_record
+from control_plane.backups.models import Backup, Restore
+from control_plane.backups.services import backup_old_schema_drop, backup_start, restore_start
 from control_plane.console.auth import enrolment_tokens
 from control_plane.console.export import export_stream
 from control_plane.console.models import ConsoleOperator
 from control_plane.errors import BusinessRuleViolation, ErrorCode
 from control_plane.identity.models import User
+from core_banking.money import MoneyFormatError, to_minor
+from tenants.fleet import FleetMigrationBusy, fleet_migrate_request
 from tenants.lifecycle import LifecycleTransition, cooperative_lifecycle_change
-from tenants.models import Cooperative, Lifecycle
+from tenants.models import Cooperative, FleetMigrationRun, Lifecycle
 from tenants.services import AdminSpec, CooperativeSpec, cooperative_provision
 
 # What "suspend" applies to, and what "reactivate" brings a suspended cooperative back to.
@@ -199,7 +210,7 @@ def cooperative_suspend(*, cooperative: Cooperative, reason: str, actor: User) -
     """Lock the workspace: it answers with the suspended page and nobody logs in. Nothing is deleted."""
     if cooperative.lifecycle not in SUSPENDABLE:
         raise BusinessRuleViolation(
-            ErrorCode.VALIDATION_ERROR,
+            ErrorCode.LIFECYCLE_TRANSITION_INVALID,
             f"A cooperative in state {cooperative.lifecycle} cannot be suspended here.",
             fields={"to": ["Not allowed from this state."]},
         )
@@ -212,7 +223,7 @@ def cooperative_reactivate(*, cooperative: Cooperative, reason: str, actor: User
     """Bring a suspended cooperative back to active: its staff log in and post again."""
     if cooperative.lifecycle != Lifecycle.SUSPENDED:
         raise BusinessRuleViolation(
-            ErrorCode.VALIDATION_ERROR,
+            ErrorCode.LIFECYCLE_TRANSITION_INVALID,
             "Only a suspended cooperative can be reactivated.",
             fields={"to": ["Not suspended."]},
         )
@@ -262,3 +273,152 @@ def cooperative_provision_by_operator(
             changes={"reason": reason, "admin": admin.username, "starts_as": lifecycle},
         )
     return cooperative
+
+
+# --- Billing: plan and one-time charges ----------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _stripe_refusal() -> Iterator[None]:
+    """Stripe refused or could not be reached: a refusal the operator reads (nothing was changed)."""
+    try:
+        yield
+    except PaymentProviderError as exc:
+        raise BusinessRuleViolation(
+            ErrorCode.PAYMENT_PROVIDER_ERROR, f"Stripe did not accept the change; nothing was changed. {exc}"
+        ) from exc
+
+
+def cooperative_plan_change(
+    *, cooperative: Cooperative, plan: Plan, reason: str, actor: User
+) -> BillingAccount:
+    """Move the cooperative to ``plan`` (``billing.services.plan_change``: Stripe prorates) and record why."""
+    reason = _reason(reason)
+    with _public(), transaction.atomic():
+        before = BillingAccount.objects.select_related("plan").filter(cooperative=cooperative).first()
+        with _stripe_refusal():
+            account = plan_change(cooperative=cooperative, plan=plan, actor=actor)
+        audit_record(
+            actor=actor,
+            action="console.plan_change",
+            target=cooperative,
+            changes={"reason": reason, "plan": [before.plan.code if before else None, plan.code]},
+        )
+    return account
+
+
+def cooperative_charge_add(
+    *, cooperative: Cooperative, amount: str, kind: str, description: str, reason: str, actor: User
+) -> OneTimeCharge:
+    """A one-time fee typed in major units of the account's currency, converted exactly to minor units.
+
+    An amount with more decimals than the currency has (any for VND) is refused, never rounded.
+    """
+    reason = _reason(reason)
+    with _public(), transaction.atomic():
+        account = BillingAccount.objects.filter(cooperative=cooperative).first()
+        if account is None:
+            raise BusinessRuleViolation(
+                ErrorCode.VALIDATION_ERROR,
+                "This cooperative has no billing account: give it a plan first.",
+                fields={"plan": ["No billing account."]},
+            )
+        try:
+            amount_minor = to_minor(amount, account.currency)
+        except MoneyFormatError as exc:
+            raise BusinessRuleViolation(
+                ErrorCode.AMOUNT_INVALID, str(exc), fields={"amount": [str(exc)]}
+            ) from exc
+        try:
+            with _stripe_refusal():
+                charge = one_time_charge_add(
+                    cooperative=cooperative,
+                    amount_minor=amount_minor,
+                    description=description,
+                    actor=actor,
+                    kind=kind,
+                )
+        except BusinessRuleViolation as exc:
+            if "amount_minor" in exc.fields:
+                raise BusinessRuleViolation(
+                    exc.code, exc.message, fields={"amount": ["A positive amount."]}
+                ) from exc
+            raise
+        audit_record(
+            actor=actor,
+            action="console.one_time_charge",
+            target=cooperative,
+            changes={
+                "reason": reason,
+                "charge": str(charge.public_id),
+                "amount_minor": amount_minor,
+                "currency": charge.currency,
+                "kind": kind,
+            },
+        )
+    return charge
+
+
+# --- Backups and restores ------------------------------------------------------------------------
+
+
+def cooperative_backup_now(*, cooperative: Cooperative, reason: str, actor: User) -> Backup:
+    """Queue an on-demand backup (it runs on a worker once this commits) and record why."""
+    reason = _reason(reason)
+    with _public(), transaction.atomic():
+        backup = backup_start(cooperative=cooperative, actor=actor)
+        audit_record(
+            actor=actor,
+            action="console.backup",
+            target=cooperative,
+            changes={"reason": reason, "backup": backup.pk},
+        )
+    return backup
+
+
+def cooperative_restore(*, cooperative: Cooperative, backup: Backup, reason: str, actor: User) -> Restore:
+    """Queue a restore of ``backup`` into ``cooperative`` (refused unless the backup is its own)."""
+    reason = _reason(reason)
+    with _public(), transaction.atomic():
+        restore = restore_start(backup=backup, actor=actor, cooperative=cooperative)
+        audit_record(
+            actor=actor,
+            action="console.restore",
+            target=cooperative,
+            changes={"reason": reason, "backup": backup.pk, "restore": restore.pk},
+        )
+    return restore
+
+
+def cooperative_old_schema_drop(
+    *, cooperative: Cooperative, schema_name: str, reason: str, actor: User
+) -> Restore:
+    """Drop the schema a restore set aside (``backup_old_schema_drop`` refuses anything else)."""
+    reason = _reason(reason)
+    with _public(), transaction.atomic():
+        restore = backup_old_schema_drop(cooperative=cooperative, schema_name=schema_name, actor=actor)
+        audit_record(
+            actor=actor,
+            action="console.old_schema_drop",
+            target=cooperative,
+            changes={"reason": reason, "schema": schema_name, "restore": restore.pk},
+        )
+    return restore
+
+
+# --- Fleet migrations ----------------------------------------------------------------------------
+
+
+def fleet_migrate_by_operator(*, reason: str, actor: User) -> FleetMigrationRun:
+    """Queue a fleet migration run (``tenants.fleet``) and record why, against the run."""
+    reason = _reason(reason)
+    with _public(), transaction.atomic():
+        try:
+            run = fleet_migrate_request(actor=actor)
+        except FleetMigrationBusy as exc:
+            raise BusinessRuleViolation(
+                ErrorCode.FLEET_MIGRATION_BUSY,
+                "A fleet migration is already queued or running: wait until it ends.",
+            ) from exc
+        audit_record(actor=actor, action="console.fleet_migrate", target=run, changes={"reason": reason})
+    return run

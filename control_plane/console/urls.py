@@ -18,4 +18,17 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("tenants/<slug:slug>/suspend/", views.tenant_suspend, name="suspend"),
     path("tenants/<slug:slug>/reactivate/", views.tenant_reactivate, name="reactivate"),
     path("tenants/<slug:slug>/export/", views.tenant_export, name="export"),
+    path("tenants/<slug:slug>/plan/", views.tenant_plan, name="plan"),
+    path("tenants/<slug:slug>/charges/", views.tenant_charge, name="charge"),
+    path("tenants/<slug:slug>/backup/", views.tenant_backup, name="backup"),
+    path("tenants/<slug:slug>/backups/", views.tenant_backups_panel, name="backups_panel"),
+    path("tenants/<slug:slug>/backups/<int:backup_id>/restore/", views.tenant_restore, name="restore"),
+    path(
+        "tenants/<slug:slug>/old-schemas/<slug:schema_name>/drop/",
+        views.tenant_old_schema_drop,
+        name="old_schema_drop",
+    ),
+    path("fleet/", views.fleet_runs, name="fleet"),
+    path("fleet/<int:run_id>/", views.fleet_run, name="fleet_run"),
+    path("fleet/<int:run_id>/progress/", views.fleet_run_progress, name="fleet_run_progress"),
 ]

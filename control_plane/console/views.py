@@ -1,8 +1,10 @@
 """The console's pages: thin views over ``auth``, ``forms``, ``selectors`` and ``services``.
 
 Log-in pages are open (on the bare domain only); every other view is wrapped in
-``console_operator_required``. Actions are POSTs with CSRF and a reason; suspending asks the
-operator to type the subdomain first.
+``console_operator_required``. Actions are POSTs with CSRF and a reason; suspending and restoring
+ask the operator to type the subdomain first, dropping a kept schema its name. Long runs (backups,
+restores, fleet migrations) are shown by small partials that the page polls with htmx every 2 s
+while something runs; the partial stops asking once nothing does.
 """
 
 from __future__ import annotations
@@ -39,12 +41,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from billing import selectors as billing_selectors
 from control_plane.audit.services import audit_record
 from control_plane.console import auth as console_auth
 from control_plane.console import selectors, services
 from control_plane.console.auth import console_operator_required
 from control_plane.console.forms import (
+    ChargeForm,
+    ConfirmForm,
     LoginForm,
+    PlanChangeForm,
     ProvisionForm,
     ReasonForm,
     SearchForm,
@@ -55,6 +61,7 @@ from control_plane.console.models import ConsoleOperator
 from control_plane.errors import BusinessRuleViolation
 from control_plane.identity.models import User
 from tenants.db import in_public_schema
+from tenants.fleet import fleet_runs_recent
 from tenants.models import Cooperative, Lifecycle
 from tenants.services import AdminSpec, CooperativeSpec, workspace_url
 
@@ -351,6 +358,8 @@ def tenant_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "workspace_url": workspace_url(cooperative),
             "can_suspend": cooperative.lifecycle in services.SUSPENDABLE,
             "can_reactivate": cooperative.lifecycle == Lifecycle.SUSPENDED,
+            "panel": detail.backups,
+            "backup_form": ReasonForm(prefix="backup"),
         },
     )
 
@@ -471,3 +480,268 @@ def tenant_provision(request: HttpRequest) -> HttpResponse:
             return HttpResponseRedirect(target)
     template = "console/_provision_form.html" if htmx else "console/tenant_provision.html"
     return render(request, template, {"form": form})
+
+
+def _operator(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]  # console_operator_required checked it
+
+
+def _back_to_tenant(cooperative: Cooperative, section: str = "") -> HttpResponseRedirect:
+    target = reverse("console:tenant", kwargs={"slug": cooperative.slug})
+    return HttpResponseRedirect(f"{target}#{section}" if section else target)
+
+
+# --- Billing: plan and one-time charges ----------------------------------------------------------
+
+
+@never_cache
+@console_operator_required
+@require_http_methods(["GET", "POST"])
+def tenant_plan(request: HttpRequest, slug: str) -> HttpResponse:
+    cooperative = _cooperative(slug)
+    state = billing_selectors.billing_state(cooperative)
+    currency = selectors.billing_currency(cooperative)
+    form = PlanChangeForm(
+        request.POST or None, plans=billing_selectors.plans_billable_in(currency), current=state.plan
+    )
+    refused_code = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = services.cooperative_plan_change(
+                cooperative=cooperative,
+                plan=form.cleaned_data["plan"],
+                reason=form.cleaned_data["reason"],
+                actor=_operator(request),
+            )
+        except BusinessRuleViolation as exc:
+            _apply_errors(form, exc)
+            refused_code = str(exc.code)
+        else:
+            messages.success(
+                request,
+                _("%(name)s is on the %(plan)s plan.")
+                % {"name": cooperative.name, "plan": account.plan.display_name()},
+            )
+            return _back_to_tenant(cooperative, "billing")
+    return render(
+        request,
+        "console/tenant_plan.html",
+        {
+            "cooperative": cooperative,
+            "form": form,
+            "billing": state,
+            "currency": currency,
+            "refused_code": refused_code,
+        },
+    )
+
+
+@never_cache
+@console_operator_required
+@require_http_methods(["GET", "POST"])
+def tenant_charge(request: HttpRequest, slug: str) -> HttpResponse:
+    cooperative = _cooperative(slug)
+    currency = selectors.billing_currency(cooperative)
+    form = ChargeForm(request.POST or None, currency=currency, decimals=selectors.currency_decimals(currency))
+    refused_code = ""
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            charge = services.cooperative_charge_add(
+                cooperative=cooperative,
+                amount=data["amount"],
+                kind=data["kind"],
+                description=data["description"],
+                reason=data["reason"],
+                actor=_operator(request),
+            )
+        except BusinessRuleViolation as exc:
+            _apply_errors(form, exc)
+            refused_code = str(exc.code)
+        else:
+            messages.success(
+                request,
+                _("%(amount)s is added to the next invoice of %(name)s.")
+                % {"amount": selectors.money(charge.amount_minor, charge.currency), "name": cooperative.name},
+            )
+            return _back_to_tenant(cooperative, "billing")
+    return render(
+        request,
+        "console/tenant_charge.html",
+        {
+            "cooperative": cooperative,
+            "form": form,
+            "currency": currency,
+            "has_account": billing_selectors.billing_state(cooperative).plan is not None,
+            "refused_code": refused_code,
+        },
+    )
+
+
+# --- Backups and restores ------------------------------------------------------------------------
+
+
+@never_cache
+@console_operator_required
+@require_http_methods(["GET", "POST"])
+def tenant_backup(request: HttpRequest, slug: str) -> HttpResponse:
+    cooperative = _cooperative(slug)
+    form = ReasonForm(request.POST or None, prefix="backup")
+    refused_code = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.cooperative_backup_now(
+                cooperative=cooperative, reason=form.cleaned_data["reason"], actor=_operator(request)
+            )
+        except BusinessRuleViolation as exc:
+            _apply_errors(form, exc)
+            refused_code = str(exc.code)
+        else:
+            messages.success(request, _("The backup of %(name)s is queued.") % {"name": cooperative.name})
+            return _back_to_tenant(cooperative, "backups")
+    return render(
+        request,
+        "console/tenant_backup.html",
+        {"cooperative": cooperative, "form": form, "refused_code": refused_code},
+    )
+
+
+@never_cache
+@console_operator_required
+@require_GET
+def tenant_backups_panel(request: HttpRequest, slug: str) -> HttpResponse:
+    """The Backups section alone: the tenant page polls it every 2 s while something runs."""
+    cooperative = _cooperative(slug)
+    return render(
+        request,
+        "console/_backups_panel.html",
+        {"cooperative": cooperative, "panel": selectors.backups_panel(cooperative)},
+    )
+
+
+@never_cache
+@console_operator_required
+@require_http_methods(["GET", "POST"])
+def tenant_restore(request: HttpRequest, slug: str, backup_id: int) -> HttpResponse:
+    cooperative = _cooperative(slug)
+    backup = selectors.backup_of(cooperative, backup_id)
+    if backup is None:
+        raise Http404
+    form = ConfirmForm(
+        request.POST or None, expected=cooperative.slug, label=_("Type the subdomain to confirm")
+    )
+    refused_code = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.cooperative_restore(
+                cooperative=cooperative,
+                backup=backup,
+                reason=form.cleaned_data["reason"],
+                actor=_operator(request),
+            )
+        except BusinessRuleViolation as exc:
+            _apply_errors(form, exc)
+            refused_code = str(exc.code)
+        else:
+            messages.success(
+                request,
+                _("The restore of %(name)s is queued. Its progress shows under Backups.")
+                % {"name": cooperative.name},
+            )
+            return _back_to_tenant(cooperative, "backups")
+    return render(
+        request,
+        "console/tenant_restore.html",
+        {"cooperative": cooperative, "backup": backup, "form": form, "refused_code": refused_code},
+    )
+
+
+@never_cache
+@console_operator_required
+@require_http_methods(["GET", "POST"])
+def tenant_old_schema_drop(request: HttpRequest, slug: str, schema_name: str) -> HttpResponse:
+    cooperative = _cooperative(slug)
+    form = ConfirmForm(
+        request.POST or None, expected=schema_name, label=_("Type the schema's name to confirm")
+    )
+    refused_code = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.cooperative_old_schema_drop(
+                cooperative=cooperative,
+                schema_name=schema_name,
+                reason=form.cleaned_data["reason"],
+                actor=_operator(request),
+            )
+        except BusinessRuleViolation as exc:
+            _apply_errors(form, exc)
+            refused_code = str(exc.code)
+        else:
+            messages.success(request, _("The schema %(schema)s is dropped.") % {"schema": schema_name})
+            return _back_to_tenant(cooperative, "backups")
+    return render(
+        request,
+        "console/tenant_schema_drop.html",
+        {
+            "cooperative": cooperative,
+            "schema_name": schema_name,
+            "kept": selectors.retired_schema_of(cooperative, schema_name),
+            "form": form,
+            "refused_code": refused_code,
+        },
+    )
+
+
+# --- Fleet migrations ----------------------------------------------------------------------------
+
+
+@never_cache
+@console_operator_required
+@require_http_methods(["GET", "POST"])
+def fleet_runs(request: HttpRequest) -> HttpResponse:
+    """Recent fleet migration runs, and the button that starts one (POST, with a reason)."""
+    form = ReasonForm(request.POST or None)
+    refused_code = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            run = services.fleet_migrate_by_operator(
+                reason=form.cleaned_data["reason"], actor=_operator(request)
+            )
+        except BusinessRuleViolation as exc:
+            _apply_errors(form, exc)
+            refused_code = str(exc.code)
+        else:
+            messages.success(request, _("The fleet migration is queued."))
+            return redirect("console:fleet_run", run_id=run.pk)
+    return render(
+        request,
+        "console/fleet_runs.html",
+        {
+            "form": form,
+            "runs": fleet_runs_recent(),
+            "busy": selectors.fleet_busy(),
+            "refused_code": refused_code,
+        },
+    )
+
+
+def _fleet_detail(run_id: int) -> Any:
+    detail = selectors.fleet_run_or_none(run_id)
+    if detail is None:
+        raise Http404
+    return detail
+
+
+@never_cache
+@console_operator_required
+@require_GET
+def fleet_run(request: HttpRequest, run_id: int) -> HttpResponse:
+    return render(request, "console/fleet_run.html", {"detail": _fleet_detail(run_id)})
+
+
+@never_cache
+@console_operator_required
+@require_GET
+def fleet_run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
+    """The run's progress alone: its page polls it every 2 s while the run is queued or running."""
+    return render(request, "console/_fleet_progress.html", {"detail": _fleet_detail(run_id)})

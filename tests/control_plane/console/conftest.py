@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -13,7 +16,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from control_plane.console.models import ConsoleOperator
 from control_plane.console.services import console_operator_create
+from tests.billing.stripe_support import localstripe, localstripe_url
 from tests.conftest import PASSWORD
+
+# localstripe (PyPI, its own process) for the plan and charge actions, as billing's own tests use it.
+__all__ = ["localstripe", "localstripe_url"]
 
 CONSOLE_HOST = "localhost"  # the bare domain (COOPCORE_DOMAIN_SUFFIX in tests)
 
@@ -67,3 +74,17 @@ def console_client(operator: Operator, **extra: str) -> Client:
 @pytest.fixture
 def console(operator: Operator) -> Client:
     return console_client(operator)
+
+
+@contextlib.contextmanager
+def logged_in_operator() -> Iterator[tuple[Operator, Client]]:
+    """For ``committed`` tests: an operator, logged in and committed like everything there, then removed."""
+    operator = make_operator(f"ops-{uuid.uuid4().hex[:8]}")
+    try:
+        yield operator, console_client(operator)
+    finally:
+        connection.set_schema_to_public()
+        TOTPDevice.objects.filter(user_id=operator.profile.user_id).delete()
+        ConsoleOperator.objects.filter(pk=operator.profile.pk).delete()
+        with connection.cursor() as cursor:  # not User.delete(): it cascades to workspace-only tables
+            cursor.execute("DELETE FROM identity_user WHERE id = %s", [operator.profile.user_id])

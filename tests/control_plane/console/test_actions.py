@@ -14,6 +14,8 @@ from django.test import Client
 from django_tenants.utils import schema_exists, tenant_context
 
 from control_plane.audit.models import AuditEvent
+from control_plane.console import services
+from control_plane.errors import BusinessRuleViolation, ErrorCode
 from core_banking.members.models import Member, MemberType
 from core_banking.organisation.models import Branch
 from tenants.models import Cooperative, Lifecycle
@@ -205,3 +207,23 @@ def test_provision_shows_the_problems_in_the_form(console: Client, alpha: Worksp
     assert response.status_code == 200 and "<html" not in body
     assert "This subdomain is taken." in body and "ISO 3166" in body
     assert not Cooperative.objects.filter(name="Clash").exists()
+
+
+def test_a_transition_from_the_wrong_state_is_refused_with_its_own_code(
+    operator: Operator, alpha: Workspace
+) -> None:
+    cooperative = alpha.cooperative()
+    actor = operator.profile.user
+    with pytest.raises(BusinessRuleViolation) as not_suspended:
+        services.cooperative_reactivate(cooperative=cooperative, reason="INC-9", actor=actor)
+    assert (
+        not_suspended.value.code == ErrorCode.LIFECYCLE_TRANSITION_INVALID == "lifecycle_transition_invalid"
+    )
+    assert not_suspended.value.http_status == 409
+
+    Cooperative.objects.filter(pk=cooperative.pk).update(lifecycle=Lifecycle.CLOSED)
+    cooperative.refresh_from_db()
+    with pytest.raises(BusinessRuleViolation) as closed:
+        services.cooperative_suspend(cooperative=cooperative, reason="INC-9", actor=actor)
+    assert closed.value.code == ErrorCode.LIFECYCLE_TRANSITION_INVALID
+    assert _state("alpha") == Lifecycle.CLOSED

@@ -26,10 +26,72 @@ pytestmark = pytest.mark.django_db
 WORKSPACE_PAGES = ["/", "/staff/", "/audit/", "/members/", "/api/v1/me/"]
 
 
+# Every console page and action beyond the log-in, with what an action would be posted.
+CONSOLE_ACTIONS: list[tuple[str, dict[str, str]]] = [
+    ("/console/tenants/alpha/suspend/", {"reason": "x", "confirm_slug": "alpha"}),
+    ("/console/tenants/alpha/plan/", {"plan": "1", "reason": "x"}),
+    ("/console/tenants/alpha/charges/", {"amount": "10", "kind": "other", "description": "x", "reason": "x"}),
+    ("/console/tenants/alpha/backup/", {"backup-reason": "x"}),
+    ("/console/tenants/alpha/backups/1/restore/", {"reason": "x", "confirm": "alpha"}),
+    ("/console/tenants/alpha/old-schemas/coop_alpha_old/drop/", {"reason": "x", "confirm": "coop_alpha_old"}),
+    ("/console/fleet/", {"reason": "x"}),
+]
+CONSOLE_PAGES = [
+    "/console/",
+    "/console/login/",
+    "/console/tenants/alpha/",
+    "/console/provision/",
+    "/console/tenants/alpha/backups/",
+    "/console/fleet/1/",
+    "/console/fleet/1/progress/",
+    *[path for path, _data in CONSOLE_ACTIONS],
+]
+
+
 def test_the_console_is_not_routed_on_a_workspace_host(alpha: Workspace) -> None:
     client = workspace_client(alpha, username=alpha.admin)
-    for path in ["/console/", "/console/login/", "/console/tenants/alpha/", "/console/provision/"]:
+    for path in CONSOLE_PAGES:
         assert client.get(path).status_code == 404, path
+    for path, data in CONSOLE_ACTIONS:
+        assert client.post(path, data).status_code == 404, path
+
+
+def test_a_workspace_log_in_reaches_no_console_action(alpha: Workspace) -> None:
+    """The browser logged in to alpha, asking the bare domain: every page and action sends it to log in."""
+    from billing.models import BillingAccount, OneTimeCharge
+    from control_plane.backups.models import Backup, Restore
+    from tenants.models import FleetMigrationRun
+
+    runs_before = FleetMigrationRun.objects.count()  # other tests may have committed runs
+    client = workspace_client(alpha, username=alpha.admin)
+    client.defaults["HTTP_HOST"] = CONSOLE_HOST
+    for path in CONSOLE_PAGES[2:]:
+        response = client.get(path)
+        assert response.status_code == 302 and response["Location"].startswith("/console/login/"), path
+    for path, data in CONSOLE_ACTIONS:
+        response = client.post(path, data)
+        assert response.status_code == 302 and response["Location"].startswith("/console/login/"), path
+    connection.set_schema_to_public()
+    assert not BillingAccount.objects.filter(cooperative__slug="alpha").exists()
+    assert not OneTimeCharge.objects.filter(account__cooperative__slug="alpha").exists()
+    assert not Backup.objects.filter(cooperative__slug="alpha").exists()
+    assert not Restore.objects.filter(cooperative__slug="alpha").exists()
+    assert FleetMigrationRun.objects.count() == runs_before
+
+
+def test_console_actions_refuse_a_post_without_the_csrf_token(operator: Operator, alpha: Workspace) -> None:
+    from control_plane.backups.models import Backup
+    from tenants.models import FleetMigrationRun
+
+    runs_before = FleetMigrationRun.objects.count()
+    client = Client(HTTP_HOST=CONSOLE_HOST, enforce_csrf_checks=True)
+    client.cookies = console_client(operator).cookies  # logged in, but posting without the token
+    assert client.get("/console/tenants/alpha/").status_code == 200
+    for path, data in CONSOLE_ACTIONS:
+        assert client.post(path, data).status_code == 403, path
+    connection.set_schema_to_public()
+    assert not Backup.objects.filter(cooperative__slug="alpha").exists()
+    assert FleetMigrationRun.objects.count() == runs_before
 
 
 def test_a_workspace_session_cookie_replayed_on_the_console_is_nobody(alpha: Workspace) -> None:

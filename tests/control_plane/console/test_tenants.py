@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
-import types
 
 import pytest
 from django.db import connection
@@ -12,6 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from control_plane.backups.models import Backup, BackupKind, RunStatus
 from control_plane.console import selectors
 from tenants.models import Cooperative, Lifecycle, UsageSnapshot
 from tests.conftest import Workspace
@@ -51,6 +50,7 @@ def test_the_list_shows_every_customer_workspace_and_not_the_template(
         "Subdomain",
         "Country",
         "State",
+        "Plan",
         "Created",
         "Schema version",
         "Usage",
@@ -151,31 +151,32 @@ def test_usage_column_shows_the_latest_snapshot(console: Client, alpha: Workspac
     assert "<dd>412</dd>" in detail and "<dd>7</dd>" in detail
 
 
-def test_last_backup_comes_from_the_backups_app_when_it_offers_one(
-    console: Client, alpha: Workspace, monkeypatch: pytest.MonkeyPatch
+def test_last_backup_is_the_newest_one_still_restorable_read_once_for_the_list(
+    console: Client, alpha: Workspace, beta: Workspace
 ) -> None:
-    class FakeBackup:
-        finished_at = dt.datetime(2026, 3, 2, 1, 30, tzinfo=dt.UTC)
-        status = "succeeded"
+    cooperative = alpha.cooperative()
 
-        def get_status_display(self) -> str:
-            return "Succeeded"
+    def backup(started: dt.datetime, status: str, **extra: object) -> Backup:
+        return Backup.objects.create(
+            cooperative=cooperative, schema_name=cooperative.schema_name, kind=BackupKind.SCHEDULED,
+            status=status, started_at=started, finished_at=started + dt.timedelta(minutes=2),
+            storage_key=f"backups/{cooperative.pk}/{started:%Y%m%d%H%M}.dump", **extra,
+        )  # fmt: skip
 
-    module = types.ModuleType("control_plane.backups.selectors")
-    module.last_backup = lambda cooperative: FakeBackup() if cooperative.slug == "alpha" else None  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "control_plane.backups.selectors", module)
-    page = console.get("/console/").content.decode()
+    backup(dt.datetime(2026, 3, 1, 1, 30, tzinfo=dt.UTC), RunStatus.SUCCEEDED)
+    backup(dt.datetime(2026, 3, 2, 1, 30, tzinfo=dt.UTC), RunStatus.SUCCEEDED)
+    backup(dt.datetime(2026, 3, 3, 1, 30, tzinfo=dt.UTC), RunStatus.SUCCEEDED, pruned_at=timezone.now())
+    backup(dt.datetime(2026, 3, 4, 1, 30, tzinfo=dt.UTC), RunStatus.FAILED, error="pg_dump: out of disk")
+    with CaptureQueriesContext(connection) as queries:
+        page = console.get("/console/").content.decode()
     alpha_row = page.split('data-slug="alpha"')[1].split("</tr>")[0]
     beta_row = page.split('data-slug="beta"')[1].split("</tr>")[0]
-    assert "2026-03-02 01:30" in alpha_row and "Succeeded" in alpha_row
+    assert "2026-03-02 01:32" in alpha_row and "Succeeded" in alpha_row
     assert "None recorded" in beta_row
-
-
-def test_last_backup_is_none_while_the_backups_app_has_no_selector(
-    alpha: Workspace, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(sys.modules, "control_plane.backups.selectors", None)  # import fails: not there
-    assert selectors.last_backup(alpha.cooperative()) is None
+    backup_reads = [q["sql"] for q in queries.captured_queries if '"backups_backup"' in q["sql"]]
+    assert len(backup_reads) == 1, backup_reads
+    assert selectors.last_backup(cooperative).at == dt.datetime(2026, 3, 2, 1, 32, tzinfo=dt.UTC)  # type: ignore[union-attr]
+    assert selectors.last_backup(beta.cooperative()) is None
 
 
 def test_detail_shows_identity_domains_usage_schema_and_history(console: Client, alpha: Workspace) -> None:
@@ -185,7 +186,7 @@ def test_detail_shows_identity_domains_usage_schema_and_history(console: Client,
     assert "Alpha Cooperative" in page and "<code>coop_alpha</code>" in page
     assert "<code>alpha.localhost</code>" in page
     assert 'data-action="cooperative.provision"' in page  # the history, from the audit trail
-    for section in ["identity", "state", "usage", "schema", "backups", "export", "history"]:
+    for section in ["identity", "state", "usage", "billing", "schema", "backups", "export", "history"]:
         assert f'id="{section}"' in page
     assert console.get("/console/tenants/workspace-template/").status_code == 404
     assert console.get("/console/tenants/nope/").status_code == 404
