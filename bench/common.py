@@ -39,6 +39,13 @@ def recreate_database(maintenance_url: str, name: str, *, drop_only: bool = Fals
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def database_exists(maintenance_url: str, name: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(psycopg_dsn(maintenance_url), autocommit=True) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
+
+
 def machine() -> dict[str, Any]:
     return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}
 

@@ -30,7 +30,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from bench.common import bench_database_url, machine, recreate_database, say
+from bench.common import bench_database_url, database_exists, machine, recreate_database, say
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "control_plane_fleet.json"
@@ -52,7 +52,7 @@ def measure() -> dict[str, Any]:
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     keep = os.environ.get("BENCH_FLEET_KEEP_DATABASE") == "1"
     bench_url, maintenance_url, name = bench_database_url("_fleet")
-    if not (keep and _database_exists(maintenance_url, name)):
+    if not (keep and database_exists(maintenance_url, name)):
         recreate_database(maintenance_url, name)
     os.environ["DATABASE_URL"] = bench_url
     try:
@@ -63,15 +63,6 @@ def measure() -> dict[str, Any]:
         connections.close_all()
         if not keep:
             recreate_database(maintenance_url, name, drop_only=True)
-
-
-def _database_exists(maintenance_url: str, name: str) -> bool:
-    import psycopg
-
-    from bench.common import psycopg_dsn
-
-    with psycopg.connect(psycopg_dsn(maintenance_url), autocommit=True) as conn:
-        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
 
 
 # --- Workspaces ----------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ Runs in a database of its own (<name>_signup, created and dropped here):
    sign-up, the starter products, the billing account and the move to active. Timed one by one.
 
 Prints the figures and returns them (``measure``); ``python -m bench.control_plane_signup``
-writes bench/results/control_plane_signup.json.
+writes bench/results/control_plane_signup.json. BENCH_SIGNUP_KEEP_DATABASE=1 keeps the database
+(and its cooperatives) for the next run, which then only provisions what is missing.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from bench.common import bench_database_url, machine, recreate_database, say
+from bench.common import bench_database_url, database_exists, machine, recreate_database, say
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "control_plane_signup.json"
@@ -49,7 +50,7 @@ def _fill(numbers: list[int]) -> int:
     return len(numbers)
 
 
-def _paid_signup(number: int) -> int:
+def _paid_signup(number: int, run: str) -> int:
     from django.contrib.auth.hashers import make_password
     from django.utils import timezone
 
@@ -67,13 +68,13 @@ def _paid_signup(number: int) -> int:
         country="BD",
         currency="BDT",
         default_language="bn",
-        slug=f"sample-{number}",
+        slug=f"sample-{run}-{number}",
         admin_name="Sample admin",
-        admin_email=f"admin@sample-{number}.example",
+        admin_email=f"admin@sample-{run}-{number}.example",
         admin_password_hash=make_password("sample-password-123"),
         status=SignUpStatus.PAID,
         payment_status="paid",
-        stripe_checkout_session_id=f"cs_bench_{number}",
+        stripe_checkout_session_id=f"cs_bench_{run}_{number}",
         paid_at=now,
         expires_at=now + dt.timedelta(hours=1),
     )
@@ -93,7 +94,9 @@ def _measure() -> dict[str, Any]:
 
     call_command("migrate_schemas", "--shared", verbosity=0)
     services.template_ensure()
-    missing = list(range(Cooperative.objects.live().count(), TENANTS))
+    present_slugs = set(Cooperative.objects.filter(slug__startswith="filler-").values_list("slug", flat=True))
+    samples = Cooperative.objects.live().exclude(slug__startswith="filler-").count()
+    missing = [number for number in range(TENANTS - samples) if f"filler-{number}" not in present_slugs]
     started = time.perf_counter()
     connections.close_all()  # the fillers open their own
     with ProcessPoolExecutor(FILLERS) as pool:
@@ -103,8 +106,9 @@ def _measure() -> dict[str, Any]:
     present = Cooperative.objects.live().count()
     say(f"  {present:,} cooperatives present ({filled:,} provisioned in {fill_s:.0f} s)")
     times: list[float] = []
+    run = time.strftime("%H%M%S")  # a kept database already has the samples of earlier runs
     for number in range(SAMPLES):
-        signup_id = _paid_signup(number)
+        signup_id = _paid_signup(number, run)
         started = time.perf_counter()
         outcome = signup_provision(signup_id=signup_id)
         times.append(time.perf_counter() - started)
@@ -122,8 +126,10 @@ def _measure() -> dict[str, Any]:
 
 
 def measure() -> dict[str, Any]:
+    keep = os.environ.get("BENCH_SIGNUP_KEEP_DATABASE") == "1"
     bench_url, maintenance_url, name = bench_database_url("_signup")
-    recreate_database(maintenance_url, name)
+    if not (keep and database_exists(maintenance_url, name)):
+        recreate_database(maintenance_url, name)
     os.environ["DATABASE_URL"] = bench_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "control_plane.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
@@ -133,7 +139,8 @@ def measure() -> dict[str, Any]:
         from django.db import connections
 
         connections.close_all()
-        recreate_database(maintenance_url, name, drop_only=True)
+        if not keep:
+            recreate_database(maintenance_url, name, drop_only=True)
 
 
 def main() -> int:
