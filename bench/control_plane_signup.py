@@ -2,16 +2,23 @@
 
 Runs in a database of its own (<name>_signup, created and dropped here):
 
-1. Shared migrations, the template, and ``BENCH_SIGNUP_TENANTS`` (default 1,000) cooperatives
-   provisioned through ``cooperative_provision`` (the filler, in two processes; not measured).
+1. Shared migrations, the template, and ``BENCH_SIGNUP_TENANTS`` (default 1,000) cooperatives,
+   made as the fleet benchmark makes them (the template's DDL replayed under each one's name and
+   its rows copied, two processes; not measured): what matters to a new sign-up is how big the
+   system catalogs are, and a clone per filler would take most of an hour here.
 2. ``BENCH_SAMPLES`` (default 11) sign-ups stored as paid, as Checkout's webhook leaves them, and
    each made into its workspace by ``onboarding.services.signup_provision``, the task that runs
-   after payment: the clone of the template, the seed, the admin with the password chosen at
-   sign-up, the starter products, the billing account and the move to active. Timed one by one.
+   after payment: a spare workspace renamed into place (``tenants/spares.py``), the seed, the
+   admin with the password hash kept at sign-up, the starter products, the billing account and the
+   move to active. Before each, the spare pool is refilled to one, as the refill queued after the
+   previous provisioning (and beat, every minute) leaves it. Timed one by one: that is
+   ``provision_median_s_1000_tenants``.
+3. ``BENCH_CLONE_SAMPLES`` (default 5) more with the pool empty, which clone the template while the
+   person waits: ``details.clone_path_median_s``, what a sign-up costs when spares run out.
 
 Prints the figures and returns them (``measure``); ``python -m bench.control_plane_signup``
 writes bench/results/control_plane_signup.json. BENCH_SIGNUP_KEEP_DATABASE=1 keeps the database
-(and its cooperatives) for the next run, which then only provisions what is missing.
+(and its cooperatives) for the next run, which then only makes what is missing.
 """
 
 from __future__ import annotations
@@ -22,7 +29,6 @@ import os
 import statistics
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -32,22 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "control_plane_signup.json"
 TENANTS = int(os.environ.get("BENCH_SIGNUP_TENANTS", "1000"))
 SAMPLES = int(os.environ.get("BENCH_SAMPLES", "11"))
-FILLERS = 2
-
-
-def _fill(numbers: list[int]) -> int:
-    """Provision the filler cooperatives ``numbers`` (in a process of its own)."""
-    import django
-
-    django.setup()
-    from tenants.services import AdminSpec, CooperativeSpec, cooperative_provision
-
-    for number in numbers:
-        cooperative_provision(
-            spec=CooperativeSpec(name=f"Filler {number}", slug=f"filler-{number}", country="BD"),
-            admin=AdminSpec(username="admin", password=None, email=f"admin@filler-{number}.example"),
-        )
-    return len(numbers)
+CLONE_SAMPLES = int(os.environ.get("BENCH_CLONE_SAMPLES", "5"))
 
 
 def _paid_signup(number: int, run: str) -> int:
@@ -81,45 +72,60 @@ def _paid_signup(number: int, run: str) -> int:
     return int(signup.pk)
 
 
+def _timed_signup(number: int, run: str) -> float:
+    from onboarding.services import signup_provision
+
+    signup_id = _paid_signup(number, run)
+    started = time.perf_counter()
+    outcome = signup_provision(signup_id=signup_id)
+    elapsed = time.perf_counter() - started
+    assert outcome.startswith("provisioned"), outcome
+    return elapsed
+
+
 def _measure() -> dict[str, Any]:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
-    from django.db import connections
 
-    from onboarding.services import signup_provision
-    from tenants import services
+    from bench.control_plane_fleet import _provision as copy_workspaces
+    from tenants import services, spares
     from tenants.models import Cooperative
 
+    # The bench refills the pool itself, between samples; no refill task is queued.
+    settings.TENANT_SPARE_WORKSPACES = 0
     call_command("migrate_schemas", "--shared", verbosity=0)
     services.template_ensure()
-    present_slugs = set(Cooperative.objects.filter(slug__startswith="filler-").values_list("slug", flat=True))
-    samples = Cooperative.objects.live().exclude(slug__startswith="filler-").count()
-    missing = [number for number in range(TENANTS - samples) if f"filler-{number}" not in present_slugs]
-    started = time.perf_counter()
-    connections.close_all()  # the fillers open their own
-    with ProcessPoolExecutor(FILLERS) as pool:
-        slices = [missing[offset::FILLERS] for offset in range(FILLERS)]
-        filled = sum(pool.map(_fill, slices))
-    fill_s = time.perf_counter() - started
     present = Cooperative.objects.live().count()
-    say(f"  {present:,} cooperatives present ({filled:,} provisioned in {fill_s:.0f} s)")
-    times: list[float] = []
+    fill_s = 0.0
+    if present < TENANTS:
+        copies = Cooperative.objects.filter(slug__startswith="fleet-").count()
+        fill_s = copy_workspaces(copies + TENANTS - present)
+        present = Cooperative.objects.live().count()
+    say(f"  {present:,} cooperatives present (made in {fill_s:.0f} s)")
     run = time.strftime("%H%M%S")  # a kept database already has the samples of earlier runs
+    times: list[float] = []
     for number in range(SAMPLES):
-        signup_id = _paid_signup(number, run)
-        started = time.perf_counter()
-        outcome = signup_provision(signup_id=signup_id)
-        times.append(time.perf_counter() - started)
-        assert outcome.startswith("provisioned"), outcome
+        spares.spares_refill(target=1)
+        times.append(_timed_signup(number, run))
+    clone_times: list[float] = []
+    for number in range(SAMPLES, SAMPLES + CLONE_SAMPLES):
+        assert spares.spares_ready() == 0
+        clone_times.append(_timed_signup(number, run))
     median = statistics.median(times)
+    clone_median = statistics.median(clone_times) if clone_times else None
     say(f"  sign-up to workspace: median {median:.3f} s over {SAMPLES} with {present:,} present")
+    if clone_median is not None:
+        say(f"  with no spare ready (clone while waiting): median {clone_median:.3f} s over {CLONE_SAMPLES}")
     return {
         "provision_median_s_1000_tenants": round(median, 3),
         "details": {
             "cooperatives_present": present,
             "samples_s": [round(value, 3) for value in times],
+            "clone_path_median_s": round(clone_median, 3) if clone_median is not None else None,
+            "clone_path_samples_s": [round(value, 3) for value in clone_times],
             "fill_s": round(fill_s, 1),
         },
     }
@@ -152,7 +158,10 @@ def main() -> int:
         "goal_met": figures["provision_median_s_1000_tenants"] < 1.0,
         "note": "A paid sign-up made into its workspace by the task that runs after payment "
         "(onboarding.services.signup_provision), one after another, with the given number of "
-        "cooperatives already provisioned in the same database.",
+        "cooperatives already in the same database and a spare workspace ready (the pool is refilled "
+        "to one before each, as the refill queued after each provisioning leaves it); "
+        "details.clone_path_median_s is the same with no spare ready (the template cloned while "
+        "the person waits).",
         "machine": machine(),
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }

@@ -23,6 +23,8 @@ CONTROL_PLANE_SCHEDULE: dict[str, dict[str, Any]] = {
     "billing-stripe-events-retry": {"task": "billing.tasks.stripe_events_retry", "schedule": 10 * 60},
     # Sign-up: unpaid sign-ups expire (their Checkout is closed first); no workspace is left behind.
     "onboarding-signups-expire": {"task": "onboarding.tasks.signups_expire", "schedule": 10 * 60},
+    # Provisioning: spare template clones kept ready, so a sign-up renames one instead of cloning.
+    "tenants-spare-workspaces": {"task": "tenants.tasks.spare_workspaces_refill", "schedule": 60},
     # Backups: each live cooperative's nightly backup, once past BACKUP_NIGHTLY_HOUR on its own clock.
     "backups-nightly": {"task": "control_plane.backups.tasks.backups_nightly", "schedule": 15 * 60},
     # Backups: each cooperative's restore drill of its latest backup, once a day after BACKUP_DRILL_HOUR.

@@ -51,6 +51,7 @@ class Config:
     # django-ratelimit rates ("10/h"); empty switches the limit off.
     signup_rate: str = "10/h"
     signup_slug_check_rate: str = "120/m"
+    spare_workspaces: int = 2
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -117,6 +118,7 @@ def load(environment: dict[str, str] | None = None) -> Config:
         log_level=get("LOG_LEVEL", "INFO"),
         signup_rate=get("COOPCORE_SIGNUP_RATE", "10/h").strip(),
         signup_slug_check_rate=get("COOPCORE_SIGNUP_SLUG_CHECK_RATE", "120/m").strip(),
+        spare_workspaces=int(get("COOPCORE_SPARE_WORKSPACES", "2").strip() or "0"),
     )
     if production:
         config.problems.extend(production_problems(config, database_url_set="DATABASE_URL" in source))

@@ -377,3 +377,6 @@ SIGNUP_HANDOFF_SECONDS = 120
 SIGNUP_RATE = CONFIG.signup_rate  # COOPCORE_SIGNUP_RATE
 SIGNUP_SLUG_CHECK_RATE = CONFIG.signup_slug_check_rate  # COOPCORE_SIGNUP_SLUG_CHECK_RATE
 RATELIMIT_USE_CACHE = "default"
+# Template clones kept ready (tenants/spares.py): provisioning renames one into place instead of
+# cloning while the person waits. 0 turns the pool off (every provisioning clones).
+TENANT_SPARE_WORKSPACES = CONFIG.spare_workspaces  # COOPCORE_SPARE_WORKSPACES

@@ -193,3 +193,25 @@ class FleetMigrationOutcome(models.Model):
 
     def __str__(self) -> str:
         return f"{self.schema_name} {self.status}"
+
+
+class SpareWorkspace(models.Model):
+    """A schema cloned from the template ahead of time, waiting to become a new cooperative's.
+
+    Cloning walks the system catalogs, which grow with every workspace; renaming a schema does not.
+    Provisioning renames a spare into place when one matches the migrations on disk
+    (``tenants.spares``); the clone happens off the sign-up's path, in the background.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    schema_name = models.CharField(_("schema"), max_length=63, unique=True)
+    # The template's migrations when it was cloned (``tenants.spares.migrations_fingerprint``):
+    # after a deploy with new migrations the spare is stale, never handed out, and dropped.
+    migrations_fingerprint = models.CharField(max_length=64)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.schema_name

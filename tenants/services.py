@@ -207,7 +207,7 @@ def template_ensure(*, verbosity: int = 0) -> Cooperative:
     return template
 
 
-def _require_current_template() -> None:
+def require_current_template() -> None:
     missing = template_missing_migrations()
     if missing is None:
         raise BusinessRuleViolation(
@@ -242,7 +242,7 @@ def _clone_function_present() -> bool:
     return bool(row and row[0])
 
 
-def _clone_template(cooperative: Cooperative) -> None:
+def clone_into(schema_name: str) -> None:
     """The template's tables, with their rows (migration records, content types), into a new schema."""
     if not _clone_function_present():
         clone_function_install()
@@ -251,8 +251,16 @@ def _clone_template(cooperative: Cooperative) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT public.clone_schema(%s, %s, 'DATA', 'NOOWNER', 'NOACL')",
-            [settings.TENANT_BASE_SCHEMA, cooperative.schema_name],
+            [settings.TENANT_BASE_SCHEMA, schema_name],
         )
+
+
+def _clone_template(cooperative: Cooperative) -> None:
+    """The workspace's schema: a spare renamed into place when one is ready, else a clone now."""
+    from tenants.spares import spare_claim
+
+    if not spare_claim(schema_name=cooperative.schema_name):
+        clone_into(cooperative.schema_name)
 
 
 def _seed_workspace(
@@ -332,7 +340,7 @@ def cooperative_provision(
     All or nothing: on any failure the transaction rolls back the schema, the rows and the domain.
     """
     spec = validate_spec(spec)
-    _require_current_template()
+    require_current_template()
     try:
         with transaction.atomic():
             cooperative = _provision_in_one_transaction(spec, admin, actor, lifecycle)
@@ -347,6 +355,7 @@ def cooperative_provision(
                 fields={"slug": ["This subdomain is taken."]},
             ) from exc
         raise
+    _spares_refill_after_commit()
     if not connection.in_atomic_block:
         catalog_statistics_refresh()
         # The session's catalog caches now hold every relation the clone touched, and each later DDL
@@ -354,6 +363,15 @@ def cooperative_provision(
         # several times slower (bench/provisioning.py). A fresh connection costs milliseconds.
         connection.close()
     return cooperative
+
+
+def _spares_refill_after_commit() -> None:
+    """The spare this provisioning may have used is replaced in the background, once it commits."""
+    if settings.TENANT_SPARE_WORKSPACES <= 0:
+        return
+    from tenants.tasks import spare_workspaces_refill
+
+    transaction.on_commit(spare_workspaces_refill.delay, robust=True)
 
 
 def _provision_in_one_transaction(

@@ -93,3 +93,11 @@ def fleet_migrate_run(run_id: int) -> dict[str, Any]:
         run.finished_at = timezone.now()
         run.save(update_fields=["status", "error", "finished_at"])
     return {"run": run.pk, "status": run.status, "applied": run.applied, "failed": run.failed}
+
+
+@shared_task(name="tenants.tasks.spare_workspaces_refill", ignore_result=True)
+def spare_workspaces_refill() -> int:
+    """Keep ``TENANT_SPARE_WORKSPACES`` template clones ready for the next sign-ups (public schema)."""
+    from tenants.spares import spares_refill
+
+    return spares_refill()

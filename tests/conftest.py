@@ -149,6 +149,8 @@ def pytest_configure(config: pytest.Config) -> None:
         # Users that a separate server process must log in carry a hash its settings know.
         "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     ]
+    # Provisioning takes the clone path; tests of the spare pool (tests/tenants/test_spares.py) fill it.
+    settings.TENANT_SPARE_WORKSPACES = 0
 
 
 def subprocess_environment() -> dict[str, str]:
@@ -173,6 +175,8 @@ def subprocess_environment() -> dict[str, str]:
             # Every browser test signs up from 127.0.0.1; the limits have their own tests.
             "COOPCORE_SIGNUP_RATE": "",
             "COOPCORE_SIGNUP_SLUG_CHECK_RATE": "",
+            # Provisioning in tests takes the clone path unless a test fills the spare pool itself.
+            "COOPCORE_SPARE_WORKSPACES": "0",
         }
     )
     return environment
