@@ -52,7 +52,7 @@ def plan_price_for(*, plan: Plan, currency: str) -> PlanPrice:
     price = plan.price_for(currency) or plan.price_for(settings.BILLING_FALLBACK_CURRENCY)
     if price is None:
         raise BusinessRuleViolation(
-            ErrorCode.VALIDATION_ERROR,
+            ErrorCode.PLAN_PRICE_MISSING,
             f"The plan {plan.code} has no price in {currency} or {settings.BILLING_FALLBACK_CURRENCY}.",
             fields={"plan": ["This plan cannot be bought in this currency."]},
         )
@@ -464,7 +464,7 @@ def _account_of(cooperative: Cooperative) -> BillingAccount:
     account = BillingAccount.objects.select_for_update().filter(cooperative=cooperative).first()
     if account is None:
         raise BusinessRuleViolation(
-            ErrorCode.VALIDATION_ERROR,
+            ErrorCode.BILLING_ACCOUNT_MISSING,
             "This cooperative has no billing account: give it a plan first.",
             fields={"cooperative": ["No billing account."]},
         )
@@ -564,7 +564,7 @@ def plan_change(*, cooperative: Cooperative, plan: Plan, actor: Any | None) -> B
         price = plan.price_for(account.currency)
         if price is None:
             raise BusinessRuleViolation(
-                ErrorCode.VALIDATION_ERROR,
+                ErrorCode.PLAN_PRICE_MISSING,
                 f"The plan {plan.code} has no price in {account.currency}.",
                 fields={"plan": [f"No price in {account.currency}."]},
             )

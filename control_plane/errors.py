@@ -42,6 +42,9 @@ class ErrorCode(enum.StrEnum):
     LIFECYCLE_TRANSITION_INVALID = "lifecycle_transition_invalid"
     FLEET_MIGRATION_BUSY = "fleet_migration_busy"
     PAYMENT_PROVIDER_ERROR = "payment_provider_error"
+    # Billing
+    PLAN_PRICE_MISSING = "plan_price_missing"
+    BILLING_ACCOUNT_MISSING = "billing_account_missing"
     # Ledger
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     ENTRY_UNBALANCED = "entry_unbalanced"
@@ -151,6 +154,9 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.LIFECYCLE_TRANSITION_INVALID: status.HTTP_409_CONFLICT,
     ErrorCode.FLEET_MIGRATION_BUSY: status.HTTP_409_CONFLICT,
     ErrorCode.PAYMENT_PROVIDER_ERROR: status.HTTP_502_BAD_GATEWAY,
+    # Billing: the plan is not sold in that currency; the cooperative has no plan to bill against.
+    ErrorCode.PLAN_PRICE_MISSING: status.HTTP_409_CONFLICT,
+    ErrorCode.BILLING_ACCOUNT_MISSING: status.HTTP_409_CONFLICT,
     # Lending
     ErrorCode.LOAN_NOT_ELIGIBLE: status.HTTP_422_UNPROCESSABLE_ENTITY,
     ErrorCode.APPLICATION_NUMBER_TAKEN: status.HTTP_409_CONFLICT,

@@ -56,6 +56,7 @@ FIELD_MESSAGES = {
     ErrorCode.COUNTRY_UNKNOWN: ("country", _("Choose a country from the list.")),
     ErrorCode.CURRENCY_UNKNOWN: ("currency", _("Choose a currency from the list.")),
     ErrorCode.LANGUAGE_UNSUPPORTED: ("default_language", _("Choose a language from the list.")),
+    ErrorCode.PLAN_PRICE_MISSING: ("plan", _("This plan cannot be bought in this currency.")),
 }
 
 

@@ -82,7 +82,7 @@ def cooperative_lifecycle_change(
         if before != target:
             if not transition_allowed(before, target):
                 raise BusinessRuleViolation(
-                    ErrorCode.VALIDATION_ERROR,
+                    ErrorCode.LIFECYCLE_TRANSITION_INVALID,
                     f"A cooperative cannot go from {before} to {target}.",
                     fields={"to": [f"Not allowed from {before}."]},
                 )

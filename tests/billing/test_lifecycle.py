@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from control_plane.audit.models import AuditEvent
-from control_plane.errors import BusinessRuleViolation
+from control_plane.errors import BusinessRuleViolation, ErrorCode
 from tenants.lifecycle import ALLOWED_TRANSITIONS, cooperative_lifecycle_change, transition_allowed
 from tenants.models import Cooperative, Lifecycle
 from tests.conftest import Workspace
@@ -63,6 +63,8 @@ def test_transitions_outside_the_table_are_refused(alpha: Workspace, start: str,
     with pytest.raises(BusinessRuleViolation) as refused:
         cooperative_lifecycle_change(cooperative=cooperative, to=target, reason="x", actor=None)
     assert "to" in refused.value.fields
+    assert refused.value.code == ErrorCode.LIFECYCLE_TRANSITION_INVALID
+    assert refused.value.http_status == 409
     assert Cooperative.objects.get(pk=cooperative.pk).lifecycle == start
 
 

@@ -17,7 +17,7 @@ from billing import stripe_gateway as gateway
 from billing.models import BillingAccount, OneTimeCharge, Plan, PlanPrice
 from billing.services import billing_account_open, one_time_charge_add, plan_change
 from control_plane.audit.models import AuditEvent
-from control_plane.errors import BusinessRuleViolation
+from control_plane.errors import BusinessRuleViolation, ErrorCode
 from core_banking.organisation.models import Branch
 from tenants.models import Cooperative, Lifecycle
 from tests.billing.stripe_support import deliver, event, public_client
@@ -261,3 +261,17 @@ def test_a_plan_change_moves_the_subscription_to_the_new_price(
 def test_a_plan_change_without_an_account_opens_one(db: None, beta: Workspace) -> None:
     account = plan_change(cooperative=beta.cooperative(), plan=Plan.objects.get(code="standard"), actor=None)
     assert (account.plan.code, account.currency, account.stripe_subscription_id) == ("standard", "VND", None)
+
+
+def test_billing_refusals_carry_their_own_codes(alpha: Workspace) -> None:
+    """No Stripe call is made for either: both are refused before."""
+    with pytest.raises(BusinessRuleViolation) as no_account:
+        one_time_charge_add(cooperative=alpha.cooperative(), amount_minor=100, description="x", actor=None)
+    assert (no_account.value.code, no_account.value.http_status) == (ErrorCode.BILLING_ACCOUNT_MISSING, 409)
+    assert no_account.value.fields == {"cooperative": ["No billing account."]}
+
+    unpriced = Plan.objects.create(code="local-only", name="Local only")
+    with pytest.raises(BusinessRuleViolation) as no_price:
+        plan_change(cooperative=alpha.cooperative(), plan=unpriced, actor=None)
+    assert (no_price.value.code, no_price.value.http_status) == (ErrorCode.PLAN_PRICE_MISSING, 409)
+    assert not BillingAccount.objects.filter(cooperative=alpha.cooperative()).exists()
