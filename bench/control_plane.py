@@ -7,6 +7,10 @@ bench/results/control_plane.json under the keys the issue names:
 ``migrate_noop_s``, each with ``ours`` and ``django_tenants_multiprocessing``
 (bench.control_plane_fleet), ``backup_s_100k_lines`` and ``restore_s_100k_lines``
 (bench.control_plane_backups).
+
+``python -m bench.control_plane --only control_plane_signup`` runs the parts named and takes the
+others' figures from their last results, each with the time it was measured (``parts_measured_at``);
+``--gather`` runs none.
 """
 
 from __future__ import annotations
@@ -41,17 +45,40 @@ def _met(key: str, value: Any) -> bool | None:
     return bool((value["ours"] if isinstance(value, dict) else value) < goal)
 
 
-def main() -> int:
+def _parts_to_run(argv: list[str]) -> list[str]:
+    """All parts, or those named after ``--only``, or none with ``--gather`` (the others are read
+    from their last results)."""
+    if "--gather" in argv:
+        return []
+    if "--only" not in argv:
+        return list(PARTS)
+    named = argv[argv.index("--only") + 1 :]
+    unknown = [name for name in named if name not in PARTS]
+    if not named or unknown:
+        raise SystemExit(f"--only takes part names among {', '.join(PARTS)}; got {named}")
+    return named
+
+
+def main(argv: list[str] | None = None) -> int:
+    to_run = _parts_to_run(sys.argv[1:] if argv is None else argv)
     figures: dict[str, Any] = {}
+    measured_at: dict[str, str | None] = {}
     failed = []
     for part, keys in PARTS.items():
-        say(f"{part} ...")
-        done = subprocess.run([sys.executable, "-m", f"bench.{part}"], cwd=ROOT, check=False)
-        if done.returncode != 0:
+        if part in to_run:
+            say(f"{part} ...")
+            done = subprocess.run([sys.executable, "-m", f"bench.{part}"], cwd=ROOT, check=False)
+            if done.returncode != 0:
+                failed.append(part)
+                continue
+        path = RESULTS / f"{part}.json"
+        if not path.exists():
             failed.append(part)
             continue
-        measured = json.loads((RESULTS / f"{part}.json").read_text())
+        measured = json.loads(path.read_text())
         figures.update({key: measured[key] for key in keys})
+        # A part not run now keeps the figures of its last run: each says when that was.
+        measured_at[part] = measured.get("measured_at")
     result = {
         "benchmark": "control_plane",
         **figures,
@@ -59,6 +86,7 @@ def main() -> int:
         "goals_met": {key: _met(key, figures[key]) for key in GOALS if key in figures},
         "failed_parts": failed,
         "details": {part: f"bench/results/{part}.json" for part in PARTS},
+        "parts_measured_at": measured_at,
         "machine": machine(),
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
