@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 SERVICES := $(PY) -m control_plane.devservices exec --
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint typecheck migrations-check messages chromium bench bench-provisioning bench-books bench-members bench-lending bench-control-plane install clean-data
+.PHONY: run test lint typecheck migrations-check messages chromium bench bench-provisioning bench-books bench-members bench-lending bench-control-plane bench-notifications install clean-data
 
 install: $(INSTALLED)
 
@@ -52,7 +52,7 @@ chromium:
 test: $(INSTALLED) messages chromium lint migrations-check
 	$(SERVICES) $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
-bench: bench-provisioning bench-books bench-members bench-lending bench-control-plane
+bench: bench-provisioning bench-books bench-members bench-lending bench-control-plane bench-notifications
 
 bench-provisioning: $(INSTALLED)
 	$(SERVICES) $(PY) -m bench.provisioning
@@ -68,6 +68,9 @@ bench-lending: $(INSTALLED)
 
 bench-control-plane: $(INSTALLED)
 	$(SERVICES) $(PY) -m bench.control_plane
+
+bench-notifications: $(INSTALLED)
+	$(SERVICES) $(PY) -m bench.notifications
 
 clean-data:
 	rm -rf .data

@@ -149,6 +149,13 @@ def cmd_run(host: str, port: int) -> int:
                 "--webhook-url", f"http://localhost:{port}/billing/stripe/webhook/",
                 "--webhook-secret", env.get("STRIPE_WEBHOOK_SECRET", "whsec_development"),
             ]  # fmt: skip
+        if not os.environ.get("TWILIO_API_BASE"):
+            # No SMS gateway configured: the relay sends to the local Twilio fake (docs/notifications.md).
+            twilio_port = _free_port(8765)
+            env["TWILIO_API_BASE"] = f"http://127.0.0.1:{twilio_port}"
+            commands["twilio"] = [
+                sys.executable, "-m", "notifications.twilio_fake", "--port", str(twilio_port),
+            ]  # fmt: skip
         commands |= {
             "web": [sys.executable, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
             "worker": [sys.executable, "-m", "celery", "-A", "control_plane", "worker", "-l", "info",

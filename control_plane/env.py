@@ -52,6 +52,8 @@ class Config:
     signup_rate: str = "10/h"
     signup_slug_check_rate: str = "120/m"
     spare_workspaces: int = 2
+    # The number (E.164) or alphanumeric sender id SMS are sent from.
+    twilio_from_number: str = "+15005550006"
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -112,6 +114,7 @@ def load(environment: dict[str, str] | None = None) -> Config:
         twilio_account_sid=get("TWILIO_ACCOUNT_SID", "ACdevelopment"),
         twilio_auth_token=get("TWILIO_AUTH_TOKEN", DEVELOPMENT_SECRETS["TWILIO_AUTH_TOKEN"]),
         twilio_api_base=get("TWILIO_API_BASE", ""),
+        twilio_from_number=get("TWILIO_FROM_NUMBER", "+15005550006"),
         email_url=get("EMAIL_URL", "consolemail://" if not production else ""),
         default_from_email=get("DEFAULT_FROM_EMAIL", f"CoopCore <no-reply@{domain_suffix}>"),
         log_format=get("LOG_FORMAT", "json" if production else "console"),

@@ -143,6 +143,10 @@ class ErrorCode(enum.StrEnum):
     REFINANCE_EXCEEDS_LOAN = "refinance_exceeds_loan"
     LOAN_TRANSACTION_NOT_REVERSIBLE = "loan_transaction_not_reversible"
     DISBURSEMENT_ACCOUNT_INVALID = "disbursement_account_invalid"
+    # Notifications
+    MESSAGE_NOT_DEAD = "message_not_dead"
+    MESSAGE_TEMPLATE_INVALID = "message_template_invalid"
+    NOTIFICATION_SETTINGS_INVALID = "notification_settings_invalid"
 
 
 # HTTP status per code where it is not 400.
@@ -168,6 +172,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.REPAYMENT_ABOVE_PAYOFF: status.HTTP_409_CONFLICT,
     ErrorCode.REFINANCE_EXCEEDS_LOAN: status.HTTP_409_CONFLICT,
     ErrorCode.LOAN_TRANSACTION_NOT_REVERSIBLE: status.HTTP_409_CONFLICT,
+    ErrorCode.MESSAGE_NOT_DEAD: status.HTTP_409_CONFLICT,
     # Working-day calendar
     ErrorCode.HOLIDAY_EXISTS: status.HTTP_409_CONFLICT,
     ErrorCode.HOLIDAY_UNKNOWN: status.HTTP_404_NOT_FOUND,

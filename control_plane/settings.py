@@ -290,6 +290,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core_banking.lending.tasks.close_of_business_daily",
         "schedule": 60 * 60,
     },
+    # The sweep behind the after-commit kick: retries that came due, leases that expired, and rows
+    # written by paths that queue no kick.
+    "workspace-notifications-relay": {
+        "task": "notifications.tasks.outbox_relay",
+        "schedule": 60,
+    },
+    # Instalment reminders, queued once the workspace's own sending hour has come (idempotent per day).
+    "workspace-notifications-reminders": {
+        "task": "notifications.reminder_tasks.reminders_daily",
+        "schedule": 15 * 60,
+    },
 }
 # Seconds between worker heartbeats; /healthz fails when none is younger than three of them.
 COOPCORE_WORKER_HEARTBEAT_SECONDS = 10
@@ -357,6 +368,36 @@ STRIPE_API_BASE = CONFIG.stripe_api_base
 TWILIO_ACCOUNT_SID = CONFIG.twilio_account_sid
 TWILIO_AUTH_TOKEN = CONFIG.twilio_auth_token
 TWILIO_API_BASE = CONFIG.twilio_api_base
+TWILIO_FROM_NUMBER = CONFIG.twilio_from_number
+
+# --- SMS sending (notifications/; docs/notifications.md) ------------------------------------------
+NOTIFICATIONS_SMS_PROVIDER = "twilio"
+# A request to the gateway that has not answered by then is ambiguous: asked about before a resend.
+TWILIO_TIMEOUT_SECONDS = 10.0
+# Sends in flight at once per relay task (threads doing HTTP only; the database work stays in the task).
+NOTIFICATIONS_RELAY_CONCURRENCY = 16
+# Relay runs queued by one kick (after a money movement's commit): the default worker runs one task
+# per CPU, and two runs keep both busy through a burst.
+NOTIFICATIONS_RELAY_RUNS_PER_KICK = 2
+# The Celery queue relay runs are sent to (sending workers of their own); empty: the default queue.
+NOTIFICATIONS_RELAY_QUEUE = ""
+if NOTIFICATIONS_RELAY_QUEUE:
+    CELERY_BEAT_SCHEDULE["workspace-notifications-relay"]["options"] = {"queue": NOTIFICATIONS_RELAY_QUEUE}
+# Rows claimed per round; a relay that dies leaves them to be claimed again after the lease.
+NOTIFICATIONS_RELAY_BATCH = 64
+NOTIFICATIONS_RELAY_LEASE_SECONDS = 120
+# A relay run stops after this long and queues the next run, so one workspace never holds a worker.
+NOTIFICATIONS_RELAY_MAX_SECONDS = 60
+# Transient failures: attempt n waits base * 2**(n-1) seconds (at most the cap), half of it jittered.
+NOTIFICATIONS_RETRY_BASE_SECONDS = 30
+NOTIFICATIONS_RETRY_CAP_SECONDS = 3600
+# After this many attempts a message is dead: shown to staff, who can send it again.
+NOTIFICATIONS_MAX_ATTEMPTS = 8
+# What one SMS segment costs, per currency (a decimal string, in the currency's units), shown in the
+# SMS text editor (notifications/texts.py, docs/notification-texts.md). A workspace sees the price
+# in its own currency when listed here, else in NOTIFICATIONS_SMS_PRICE_FALLBACK_CURRENCY.
+NOTIFICATIONS_SMS_SEGMENT_PRICES = {"BDT": "0.45", "VND": "350", "THB": "0.60", "USD": "0.0450"}
+NOTIFICATIONS_SMS_PRICE_FALLBACK_CURRENCY = "USD"
 
 # --- Billing and online sign-up (billing/, onboarding/; docs/billing.md) ----------------------------
 # The official Stripe client's secret key (read from STRIPE_SECRET_KEY above). STRIPE_API_BASE, when

@@ -9,6 +9,7 @@ from control_plane.errors import api_not_found
 from control_plane.health import healthz, livez
 from core_banking.staff.api import MeView
 from frontend import views
+from notifications.views import twilio_status_callback
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -43,6 +44,10 @@ urlpatterns = [
     path("cash/", include("core_banking.cash.urls")),
     path("organisation/", include("core_banking.organisation.urls")),
     path("lending/", include("core_banking.lending.urls")),
+    path("notifications/texts/", include("notifications.texts_urls")),
+    path("notifications/", include("notifications.urls")),
+    # The SMS gateway's delivery reports, on the workspace's own host (notifications/views.py).
+    path("hooks/twilio/status/", twilio_status_callback, name="notifications_twilio_status"),
     path("api/v1/me/", MeView.as_view(), name="api_me"),
     path("api/v1/auth/token/", ObtainAuthToken.as_view(), name="api_token"),
     path("api/v1/", include("core_banking.members.api_urls")),
@@ -53,6 +58,8 @@ urlpatterns = [
     path("api/v1/", include("core_banking.cash.api_urls")),
     path("api/v1/", include("core_banking.organisation.api_urls")),
     path("api/v1/", include("core_banking.lending.api_urls")),
+    path("api/v1/", include("notifications.api_urls")),
+    path("api/v1/", include("notifications.texts_api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/schema/ui/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api_schema_v1"),

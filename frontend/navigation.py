@@ -41,6 +41,10 @@ NAVIGATION: tuple[NavEntry, ...] = (
     NavEntry("accounting:index", _("Accounting"), Capability.POST_JOURNAL),
     NavEntry("collections:sheet", _("Field collection"), Capability.COLLECT_IN_FIELD),
     NavEntry("reporting:index", _("Reports"), Capability.VIEW_REPORTS),
+    NavEntry(
+        "notifications:attention", _("Messages"), (Capability.MANAGE_MEMBERS, Capability.POST_TRANSACTIONS)
+    ),
+    NavEntry("notification_texts:index", _("SMS texts"), Capability.MANAGE_ORGANISATION),
     NavEntry("organisation:calendar", _("Calendar")),
     NavEntry("staff_list", _("Staff"), Capability.MANAGE_STAFF),
     NavEntry("audit_trail", _("Audit trail"), Capability.VIEW_AUDIT_TRAIL),

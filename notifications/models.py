@@ -27,9 +27,24 @@ class MessageKind(models.TextChoices):
 
 class OutboxStatus(models.TextChoices):
     PENDING = "pending", _("Waiting to be sent")
+    # Claimed by a relay until ``claimed_until``; a relay that died leaves the lease to expire, and
+    # the next relay asks the provider whether the message went out before sending it again.
+    SENDING = "sending", _("Being sent")
     SENT = "sent", _("Sent")
     NO_RECIPIENT = "no_recipient", _("Not sent: no valid phone number")
+    OPTED_OUT = "opted_out", _("Not sent: the member opted out of messages")
     DEAD = "dead", _("Failed after retries")
+
+
+class DeliveryStatus(models.TextChoices):
+    """What the provider reports after accepting a message; it only ever moves forward."""
+
+    NONE = "", _("Not reported")
+    QUEUED = "queued", _("Queued at the provider")
+    SENT = "sent", _("Sent to the network")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
+    UNDELIVERED = "undelivered", _("Undelivered")
 
 
 class OutboxMessage(models.Model):
@@ -45,15 +60,64 @@ class OutboxMessage(models.Model):
     status = models.CharField(max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField()
+    # Delivery. Every column has a database default: the money-movement services insert rows in raw
+    # SQL (and COPY) naming only the columns above.
+    # Null means due now; after a transient failure, when the next attempt may start (backoff).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # The lease of the relay that claimed the row (status "sending").
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    claim_token = models.UUIDField(null=True, blank=True)
+    # An earlier attempt may have reached the provider without our learning its answer (a timeout,
+    # a relay that died mid-send): the provider is asked before the message is sent again.
+    unconfirmed_send = models.BooleanField(default=False, db_default=False)
+    last_error = models.TextField(blank=True, default="", db_default="")
+    provider = models.CharField(max_length=32, blank=True, default="", db_default="")
+    provider_message_id = models.CharField(max_length=64, null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivery_status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, blank=True, default="", db_default=""
+    )
+    delivery_error_code = models.CharField(max_length=16, blank=True, default="", db_default="")
+    delivery_updated_at = models.DateTimeField(null=True, blank=True)
+    # The text as sent (rendered once, at the first attempt, so a resend sends the same words).
+    body = models.TextField(blank=True, default="", db_default="")
+    encoding = models.CharField(max_length=8, blank=True, default="", db_default="")
+    segments = models.PositiveSmallIntegerField(default=0, db_default=0)
+    dead_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(fields=["source_ref", "kind"], name="one_message_per_transaction_kind")
+            models.UniqueConstraint(fields=["source_ref", "kind"], name="one_message_per_transaction_kind"),
+            models.UniqueConstraint(
+                fields=["provider_message_id"],
+                condition=models.Q(provider_message_id__isnull=False),
+                name="one_message_per_provider_id",
+            ),
         ]
         indexes = [
             models.Index(fields=["id"], condition=models.Q(status="pending"), name="outbox_pending"),
+            models.Index(
+                fields=["claimed_until"], condition=models.Q(status="sending"), name="outbox_sending"
+            ),
+            models.Index(
+                fields=["-created_at"],
+                condition=models.Q(status__in=["dead", "no_recipient", "opted_out"]),
+                name="outbox_needs_attention",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.source_ref} ({self.status})"
+
+
+class SmsOptOut(models.Model):
+    """A phone number that asked not to receive messages (STOP, a staff entry, or the provider's refusal)."""
+
+    id = models.BigAutoField(primary_key=True)
+    phone = models.CharField(max_length=16, unique=True)
+    reason = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.phone

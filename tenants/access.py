@@ -29,8 +29,8 @@ WRITABLE = frozenset({Lifecycle.TRIAL, Lifecycle.ACTIVE, Lifecycle.PAST_DUE})
 LOCKED_OUT = frozenset({Lifecycle.SUSPENDED, Lifecycle.CLOSED})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 # Logging in and out and choosing a language change nobody's data: a read-only workspace is
-# still there to be read.
-ALLOWED_WHEN_READ_ONLY = frozenset({"login", "logout", "set_language"})
+# still there to be read. The SMS gateway's delivery reports are about messages already sent.
+ALLOWED_WHEN_READ_ONLY = frozenset({"login", "logout", "set_language", "notifications_twilio_status"})
 
 
 def _workspace_state() -> str | None:

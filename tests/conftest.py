@@ -177,6 +177,9 @@ def subprocess_environment() -> dict[str, str]:
             "COOPCORE_SIGNUP_SLUG_CHECK_RATE": "",
             # Provisioning in tests takes the clone path unless a test fills the spare pool itself.
             "COOPCORE_SPARE_WORKSPACES": "0",
+            # A worker that meets a queued SMS sends it nowhere (refused at once, retried later),
+            # unless the test points it at its fake Twilio.
+            "TWILIO_API_BASE": environment.get("TWILIO_API_BASE") or "http://127.0.0.1:9",
         }
     )
     return environment

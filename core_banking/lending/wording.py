@@ -28,7 +28,7 @@ The stored versions are ``DocumentTemplate`` rows, written only by
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,11 +37,11 @@ from django.contrib.auth import get_user_model
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from jinja2 import TemplateError, meta, nodes
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import TemplateError, nodes
 from markupsafe import Markup, escape
 
 from core_banking.lending.models import DocumentTemplate
+from frontend.text_sandbox import TextSandbox
 
 logger = logging.getLogger(__name__)
 
@@ -182,45 +182,7 @@ class RenderedWording:
 # --- The sandbox --------------------------------------------------------------------------------------
 
 
-def _environment() -> SandboxedEnvironment:
-    environment = SandboxedEnvironment(autoescape=True)
-    kept = {name: environment.filters[name] for name in FILTERS}
-    environment.filters.clear()
-    environment.filters.update(kept)
-    environment.globals.clear()
-    environment.tests.clear()
-    return environment
-
-
-_ENV = _environment()
-_ALLOWED_NODES = (
-    nodes.Template,
-    nodes.Output,
-    nodes.TemplateData,
-    nodes.Name,
-    nodes.Const,
-    nodes.If,
-    nodes.Not,
-    nodes.And,
-    nodes.Or,
-    nodes.Filter,
-)
-
-
-def _walk(node: nodes.Node) -> Iterator[nodes.Node]:
-    yield node
-    for child in node.iter_child_nodes():
-        yield from _walk(child)
-
-
-def _allowed(node: nodes.Node) -> bool:
-    if type(node) not in _ALLOWED_NODES:
-        return False
-    if isinstance(node, nodes.Name):
-        return node.ctx == "load"
-    if isinstance(node, nodes.Filter):
-        return node.name in FILTERS and not node.kwargs and node.dyn_args is None and node.dyn_kwargs is None
-    return True
+_SANDBOX = TextSandbox(filters=FILTERS, autoescape=True)
 
 
 def text_problems(kind: str, text: str, *, limit: int) -> list[str]:
@@ -230,36 +192,12 @@ def text_problems(kind: str, text: str, *, limit: int) -> list[str]:
             gettext("At most %(limit)s characters; this has %(count)s.")
             % {"limit": limit, "count": len(text)}
         ]
-    try:
-        tree = _ENV.parse(text)
-        found = list(_walk(tree))
-        refused = any(not _allowed(node) for node in found)
-        # Every name read, and what Jinja finds undeclared; ``self`` (the template) is declared to it.
-        named = {node.name for node in found if isinstance(node, nodes.Name)}
-        named |= meta.find_undeclared_variables(tree)
-    except TemplateError as error:
-        line = getattr(error, "lineno", None) or 1
-        return [
-            gettext("The placeholders cannot be read on line %(line)s: %(problem)s")
-            % {"line": line, "problem": error.message or ""}
-        ]
-    except RecursionError:
-        return [gettext("The placeholders cannot be read: they are nested too deeply.")]
-    if refused:
-        return [
-            gettext(
-                "Only placeholders such as {{ member_name }}, conditions (if, else, endif) and the "
-                "filters %(filters)s may be used."
-            )
-            % {"filters": ", ".join(FILTERS)}
-        ]
-    unknown = sorted(named - set(PLACEHOLDERS[kind]))
-    if unknown:
-        return [
-            gettext("Unknown placeholder: %(names)s. Use only those listed for this document.")
-            % {"names": ", ".join(unknown)}
-        ]
-    return []
+    return _SANDBOX.problems(
+        text,
+        placeholders=PLACEHOLDERS[kind],
+        example="member_name",
+        unknown_message=gettext("Unknown placeholder: %(names)s. Use only those listed for this document."),
+    )
 
 
 def wording_problems(kind: str, wording: Wording) -> dict[str, list[str]]:
@@ -302,12 +240,12 @@ def _render_text(kind: str, text: str, values: Mapping[str, str], *, limit: int)
     if text_problems(kind, text, limit=limit):
         logger.warning("document wording for %s not usable: rendered as the default", kind)
         return Markup("")
-    tree = _ENV.parse(text)
+    tree = _SANDBOX.environment.parse(text)
     for data in tree.find_all(nodes.TemplateData):
         data.data = str(escape(data.data))  # the cooperative's words are text, never markup
     known = {name: str(values.get(name, "")) for name in PLACEHOLDERS[kind]}
     try:
-        html = _ENV.from_string(tree).render(known)
+        html = _SANDBOX.environment.from_string(tree).render(known)
     except TemplateError:
         logger.warning("document wording for %s failed to render: rendered as the default", kind)
         return Markup("")

@@ -30,6 +30,7 @@ from core_banking.savings.services import (
     _require_amount,
 )
 from notifications.models import MessageKind, OutboxStatus
+from notifications.services import outbox_relay_kick_on_commit
 from tenants.db import workspace_currency, workspace_language
 
 
@@ -216,6 +217,7 @@ class _BatchWriter:
                 )  # fmt: skip
                 self.written[deposit.idempotency_key] = BatchDeposit(transaction_id, entry_id, after, False)
         currency = workspace_currency()
+        outbox_relay_kick_on_commit()  # the relay sends these once the batch commits
         with cursor.copy(f"COPY notifications_outboxmessage ({_OUTBOX_COLUMNS}) FROM STDIN") as copy:
             for deposit, _entry_id, after in new:
                 account = self.locked[deposit.account_id]

@@ -59,7 +59,7 @@ from core_banking.savings.models import (
     TransactionKind,
 )
 from notifications.models import MessageKind, OutboxStatus
-from notifications.services import outbox_enqueue
+from notifications.services import outbox_enqueue, outbox_relay_kick_on_commit
 from tenants.db import workspace_currency, workspace_language
 
 SAVINGS_CONTROL_PREFIX = "2100"
@@ -424,6 +424,8 @@ def _record(
         "account": locked.number,
         "value_date": value_date.isoformat(),
     }
+    # The outbox row is written by the statement below; the relay sends it once this commits.
+    outbox_relay_kick_on_commit()
     transaction_id, created_at = prepared_fetchone(
         _RECORD_SQL,
         {
@@ -617,6 +619,7 @@ def _deposit_in_one_statement(
         # The account changed (or closed) since it was cached, or the branch's day is closed.
         _deposit_target.cache_clear()
         return None
+    outbox_relay_kick_on_commit()  # the statement wrote the member's SMS to the outbox
     row = rows[0]
     balance_after, transaction_id, created_at = row[5:8]
     movement = SavingsTransaction(

@@ -59,7 +59,7 @@ from core_banking.members.models import Member, MemberStatus
 from core_banking.organisation.models import Branch
 from core_banking.savings.models import Channel, SavingsAccount
 from notifications.models import MessageKind, OutboxStatus
-from notifications.services import outbox_enqueue
+from notifications.services import outbox_enqueue, outbox_relay_kick_on_commit
 from tenants.db import workspace_currency
 
 INTEREST_RECEIVABLE_CODE = "1400"  # interest accrued and not yet received (products that accrue)
@@ -1080,6 +1080,7 @@ def _record_with_message(payment: LoanTransaction, member: Member, context: dict
         cursor.execute(_RECORD_SQL, parameters)
         payment.pk, payment.created_at = cursor.fetchone()
     payment._state.adding = False
+    outbox_relay_kick_on_commit()  # the statement wrote the member's SMS to the outbox
 
 
 class _NotTheCommonCase(Exception):
@@ -1276,6 +1277,7 @@ def _repay_in_two_statements(
         "message_status": OutboxStatus.PENDING if member["phone"] else OutboxStatus.NO_RECIPIENT,
     }
     row = prepared_fetchone(_REPAY_ONE_SQL, parameters)
+    outbox_relay_kick_on_commit()  # the statement wrote the member's SMS to the outbox
     if row is None or row[5] is None:
         raise _NotTheCommonCase
     payment = LoanTransaction(

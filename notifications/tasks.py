@@ -1,0 +1,60 @@
+"""Background sending. Each task runs in the workspace it was queued for (tenant-schemas-celery)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from celery import shared_task
+from django.conf import settings
+from django.core.cache import cache
+
+from notifications.relay import outbox_relay_run
+from tenants.db import current_cooperative, current_schema
+
+logger = structlog.get_logger(__name__)
+
+# Per workspace (the cache key function prefixes the schema): set while a kicked run is queued.
+KICK_KEY = "notifications:relay-kick"
+KICK_SECONDS = 30
+
+
+@shared_task(name="notifications.tasks.outbox_relay", acks_late=False)
+def outbox_relay() -> dict[str, Any]:
+    """Send the workspace's due messages (idempotent: every row is claimed before it is sent).
+
+    Acknowledged on receipt: a worker that dies mid-run leaves its claims to expire, and the next
+    run (the sweep, or the next kick) takes them up again, asking the gateway before any resend.
+    """
+    if current_cooperative() is None:
+        raise RuntimeError(f"This task runs inside a cooperative's workspace, not in {current_schema()!r}")
+    # Kicks after this point queue a new run: rows committed from now on may come after our last claim.
+    cache.delete(KICK_KEY)
+    report = outbox_relay_run()
+    if report.more:
+        _queue_run()
+    if report.sent or report.retried or report.dead or report.skipped:
+        logger.info("outbox_relay_run", **report.as_dict())
+    return report.as_dict()
+
+
+def outbox_relay_kick() -> bool:
+    """Queue relay runs for the current workspace, unless they are queued already (True if queued).
+
+    ``NOTIFICATIONS_RELAY_RUNS_PER_KICK`` runs, so that a burst is sent by several worker processes
+    at once (they claim different rows); a run that finds nothing left ends after one query.
+    """
+    if cache.add(KICK_KEY, 1, timeout=KICK_SECONDS):
+        for _run in range(settings.NOTIFICATIONS_RELAY_RUNS_PER_KICK):
+            _queue_run()
+        return True
+    return False
+
+
+def _queue_run() -> None:
+    # NOTIFICATIONS_RELAY_QUEUE gives sending workers of their own; empty: the default queue.
+    queue = settings.NOTIFICATIONS_RELAY_QUEUE
+    if queue:
+        outbox_relay.apply_async(queue=queue)
+    else:
+        outbox_relay.apply_async()
