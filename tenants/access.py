@@ -29,8 +29,11 @@ WRITABLE = frozenset({Lifecycle.TRIAL, Lifecycle.ACTIVE, Lifecycle.PAST_DUE})
 LOCKED_OUT = frozenset({Lifecycle.SUSPENDED, Lifecycle.CLOSED})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 # Logging in and out and choosing a language change nobody's data: a read-only workspace is
-# still there to be read. The SMS gateway's delivery reports are about messages already sent.
-ALLOWED_WHEN_READ_ONLY = frozenset({"login", "logout", "set_language", "notifications_twilio_status"})
+# still there to be read. The SMS gateway's delivery reports are about messages already sent; a
+# member asking for their balance by SMS only reads it.
+ALLOWED_WHEN_READ_ONLY = frozenset(
+    {"login", "logout", "set_language", "notifications_twilio_status", "notifications_twilio_inbound"}
+)
 
 
 def _workspace_state() -> str | None:
@@ -52,7 +55,10 @@ def read_only_error() -> BusinessRuleViolation:
         return BusinessRuleViolation(ErrorCode.WORKSPACE_SUSPENDED, _("This workspace is suspended."))
     return BusinessRuleViolation(
         ErrorCode.WORKSPACE_READ_ONLY,
-        _("This workspace is read-only until the subscription is paid: you can look and export, not change."),
+        _(
+            "This workspace is read-only: you can look and export, not change. Paying an overdue "
+            "subscription ends it at once; otherwise, ask CoopCore support."
+        ),
     )
 
 

@@ -4,8 +4,8 @@ Billing (webhooks, the grace-period beat task) and operations staff move a coope
 states through ``cooperative_lifecycle_change``; what each state lets the workspace do is
 ``tenants.access``. Every transition is audited in the control plane's trail, with its reason.
 
-    trial      -> active, past_due, suspended, closed
-    active     -> past_due, suspended, closed
+    trial      -> active, past_due, read_only, suspended, closed
+    active     -> past_due, read_only, suspended, closed
     past_due   -> active, read_only, suspended, closed
     read_only  -> active, suspended, closed
     suspended  -> active, read_only, closed
@@ -13,6 +13,8 @@ states through ``cooperative_lifecycle_change``; what each state lets the worksp
 
 A transition to the state the cooperative is already in changes nothing and records nothing
 (webhooks are delivered more than once). No transition deletes any of the cooperative's data.
+Billing makes a cooperative read-only only from past due (its grace period ended); operations
+staff may freeze one from trial or active too (``control_plane.console``).
 """
 
 from __future__ import annotations
@@ -29,8 +31,12 @@ from control_plane.errors import BusinessRuleViolation, ErrorCode
 from tenants.models import Cooperative, Lifecycle
 
 ALLOWED_TRANSITIONS: dict[Lifecycle, frozenset[Lifecycle]] = {
-    Lifecycle.TRIAL: frozenset({Lifecycle.ACTIVE, Lifecycle.PAST_DUE, Lifecycle.SUSPENDED, Lifecycle.CLOSED}),
-    Lifecycle.ACTIVE: frozenset({Lifecycle.PAST_DUE, Lifecycle.SUSPENDED, Lifecycle.CLOSED}),
+    Lifecycle.TRIAL: frozenset(
+        {Lifecycle.ACTIVE, Lifecycle.PAST_DUE, Lifecycle.READ_ONLY, Lifecycle.SUSPENDED, Lifecycle.CLOSED}
+    ),
+    Lifecycle.ACTIVE: frozenset(
+        {Lifecycle.PAST_DUE, Lifecycle.READ_ONLY, Lifecycle.SUSPENDED, Lifecycle.CLOSED}
+    ),
     Lifecycle.PAST_DUE: frozenset(
         {Lifecycle.ACTIVE, Lifecycle.READ_ONLY, Lifecycle.SUSPENDED, Lifecycle.CLOSED}
     ),

@@ -16,6 +16,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("provision/", views.tenant_provision, name="provision"),
     path("tenants/<slug:slug>/", views.tenant_detail, name="tenant"),
     path("tenants/<slug:slug>/suspend/", views.tenant_suspend, name="suspend"),
+    path("tenants/<slug:slug>/read-only/", views.tenant_read_only, name="read_only"),
     path("tenants/<slug:slug>/reactivate/", views.tenant_reactivate, name="reactivate"),
     path("tenants/<slug:slug>/export/", views.tenant_export, name="export"),
     path("tenants/<slug:slug>/plan/", views.tenant_plan, name="plan"),

@@ -62,7 +62,7 @@ from control_plane.errors import BusinessRuleViolation
 from control_plane.identity.models import User
 from tenants.db import in_public_schema
 from tenants.fleet import fleet_runs_recent
-from tenants.models import Cooperative, Lifecycle
+from tenants.models import Cooperative
 from tenants.services import AdminSpec, CooperativeSpec, workspace_url
 
 NEXT_SESSION_KEY = "console_next"
@@ -357,7 +357,8 @@ def tenant_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "cooperative": cooperative,
             "workspace_url": workspace_url(cooperative),
             "can_suspend": cooperative.lifecycle in services.SUSPENDABLE,
-            "can_reactivate": cooperative.lifecycle == Lifecycle.SUSPENDED,
+            "can_make_read_only": cooperative.lifecycle in services.MAKEABLE_READ_ONLY,
+            "can_reactivate": cooperative.lifecycle in services.REACTIVATABLE,
             "panel": detail.backups,
             "backup_form": ReasonForm(prefix="backup"),
         },
@@ -392,6 +393,36 @@ def tenant_suspend(request: HttpRequest, slug: str) -> HttpResponse:
 @never_cache
 @console_operator_required
 @require_http_methods(["GET", "POST"])
+def tenant_read_only(request: HttpRequest, slug: str) -> HttpResponse:
+    cooperative = _cooperative(slug)
+    form = ReasonForm(request.POST or None)
+    refused_code = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.cooperative_read_only_make(
+                cooperative=cooperative, reason=form.cleaned_data["reason"], actor=_operator(request)
+            )
+        except BusinessRuleViolation as exc:
+            _apply_errors(form, exc)
+            refused_code = str(exc.code)
+        else:
+            messages.success(request, _("%(name)s is read-only.") % {"name": cooperative.name})
+            return redirect("console:tenant", slug=cooperative.slug)
+    return render(
+        request,
+        "console/tenant_read_only.html",
+        {
+            "cooperative": cooperative,
+            "form": form,
+            "allowed": cooperative.lifecycle in services.MAKEABLE_READ_ONLY,
+            "refused_code": refused_code,
+        },
+    )
+
+
+@never_cache
+@console_operator_required
+@require_http_methods(["GET", "POST"])
 def tenant_reactivate(request: HttpRequest, slug: str) -> HttpResponse:
     cooperative = _cooperative(slug)
     form = ReasonForm(request.POST or None)
@@ -410,7 +441,11 @@ def tenant_reactivate(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "console/tenant_reactivate.html",
-        {"cooperative": cooperative, "form": form, "allowed": cooperative.lifecycle == Lifecycle.SUSPENDED},
+        {
+            "cooperative": cooperative,
+            "form": form,
+            "allowed": cooperative.lifecycle in services.REACTIVATABLE,
+        },
     )
 
 

@@ -50,10 +50,10 @@ def test_a_repeat_changes_nothing_and_records_nothing(alpha: Workspace) -> None:
 @pytest.mark.parametrize(
     ("start", "target"),
     [
-        (Lifecycle.ACTIVE, Lifecycle.READ_ONLY),  # past due first
+        (Lifecycle.READ_ONLY, Lifecycle.PAST_DUE),  # only a payment or an operator lifts it
         (Lifecycle.ACTIVE, Lifecycle.TRIAL),
         (Lifecycle.CLOSED, Lifecycle.ACTIVE),  # a payment never re-opens a closed cooperative
-        (Lifecycle.TRIAL, Lifecycle.READ_ONLY),
+        (Lifecycle.CLOSED, Lifecycle.READ_ONLY),
         (Lifecycle.ACTIVE, Lifecycle.TEMPLATE),
     ],
 )

@@ -12,9 +12,12 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.hashers import make_password
+from django.db import connection
 from django.utils import translation
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import tenant_context
 
+from control_plane.console.models import ConsoleOperator
 from control_plane.identity.models import User
 from tenants.demo import DEMO_COOPERATIVES, DEMO_PASSWORD, load_demo
 from tests.processes import running_process
@@ -126,3 +129,30 @@ def log_in(page: Any, port: int, username: str) -> None:
     page.get_by_label(translated("Password", "bn")).fill(DEMO_PASSWORD)
     page.get_by_role("button", name=translated("Log in", "bn")).click()
     page.wait_for_url(f"http://{DEMO_HOST}:{port}/")
+
+
+OPERATOR = "ops-e2e"
+OPERATOR_PASSWORD = "e2e-console-lantern-7"  # a test account in the test database
+
+
+@pytest.fixture(scope="session")
+def console_operator(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
+    """A committed operator the server process can log in (no device until the first log-in).
+
+    Session-scoped, like ``browser_user``: a function fixture's writes would stay in the test's
+    transaction, which the server process never sees.
+    """
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        user = User.objects.create(
+            username=OPERATOR, password=make_password(OPERATOR_PASSWORD, hasher="pbkdf2_sha256")
+        )
+        ConsoleOperator.objects.create(user=user, created_by="e2e")
+    yield OPERATOR
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        TOTPDevice.objects.filter(user__username=OPERATOR).delete()
+        ConsoleOperator.objects.filter(user__username=OPERATOR).delete()
+        # Not User.delete(): its cascade would look for workspace-only tables (API tokens) in public.
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM identity_user WHERE username = %s", [OPERATOR])

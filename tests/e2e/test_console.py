@@ -14,45 +14,15 @@ from typing import Any
 
 import psycopg
 import pytest
-from django.contrib.auth.hashers import make_password
 from django.db import connection, connections
 from django.test import override_settings
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from control_plane.console.models import ConsoleOperator
-from control_plane.identity.models import User
 from tests.control_plane.backups.conftest import local_storage
-from tests.e2e.conftest import DEMO, DEMO_HOST, log_in, translated
+from tests.e2e.conftest import DEMO, DEMO_HOST, OPERATOR_PASSWORD, log_in, translated
 
 # django_db: the browser's server process uses the test database, which must exist for it.
 pytestmark = [pytest.mark.browser, pytest.mark.django_db, pytest.mark.xdist_group("browser")]
-
-OPERATOR = "ops-e2e"
-OPERATOR_PASSWORD = "e2e-console-lantern-7"  # a test account in the test database
-
-
-@pytest.fixture(scope="session")
-def console_operator(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
-    """A committed operator the server process can log in (no device until the first log-in).
-
-    Session-scoped, like ``browser_user``: a function fixture's writes would stay in the test's
-    transaction, which the server process never sees.
-    """
-    with django_db_blocker.unblock():
-        connection.set_schema_to_public()
-        user = User.objects.create(
-            username=OPERATOR, password=make_password(OPERATOR_PASSWORD, hasher="pbkdf2_sha256")
-        )
-        ConsoleOperator.objects.create(user=user, created_by="e2e")
-    yield OPERATOR
-    with django_db_blocker.unblock():
-        connection.set_schema_to_public()
-        TOTPDevice.objects.filter(user__username=OPERATOR).delete()
-        ConsoleOperator.objects.filter(user__username=OPERATOR).delete()
-        # Not User.delete(): its cascade would look for workspace-only tables (API tokens) in public.
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM identity_user WHERE username = %s", [OPERATOR])
 
 
 @pytest.fixture

@@ -1,6 +1,8 @@
 """Sign up a new cooperative in Chromium: the public site, the form, payment on the Stripe Checkout
 stand-in (the official client talks to it through STRIPE_API_BASE; it sends the signed webhook),
-the waiting page, and the landing, logged in, in the new workspace.
+the waiting page, and the landing, logged in, in the new workspace. Then an operator makes that
+new workspace read-only, suspends it and reactivates it from the console, and its administrator
+sees each state.
 
 Real processes: the web server and a Celery worker (which provisions), on the test database.
 """
@@ -24,12 +26,15 @@ from django_tenants.utils import tenant_context
 
 from billing.models import BillingAccount
 from billing.stripe_fake import FakeStripe
+from control_plane.audit.models import AuditEvent
 from control_plane.celery import app as celery_app
 from control_plane.identity.models import User
+from core_banking.members.models import MemberGroup
 from onboarding.models import SignUp, SignUpStatus
 from tenants.models import Cooperative, Lifecycle
 from tests.conftest import subprocess_environment
 from tests.e2e.conftest import translated
+from tests.e2e.test_console import _committed_sql, console_log_in
 from tests.processes import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db, pytest.mark.xdist_group("browser")]
@@ -106,14 +111,8 @@ def signup_site(
         fake.stop()
 
 
-def test_sign_up_pay_and_land_logged_in_in_the_new_workspace(
-    browser: Any, signup_site: tuple[int, FakeStripe]
-) -> None:
-    port, fake = signup_site
-    slug = f"sonali{uuid.uuid4().hex[:6]}"
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-    page = context.new_page()
-
+def _sign_up_and_pay(page: Any, port: int, fake: FakeStripe, slug: str) -> None:
+    """The public site's form, payment on the fake, the wait; ends on the new workspace, logged in."""
     page.goto(f"http://localhost:{port}/")
     assert "Standard" in page.locator("#plans").inner_text()
     page.get_by_role("button", name="Sign up your cooperative").click()
@@ -140,6 +139,17 @@ def test_sign_up_pay_and_land_logged_in_in_the_new_workspace(
     page.wait_for_url(f"http://localhost:{port}/signup/*/", timeout=15_000)
     assert page.locator("#signup-progress").count() == 1
     page.wait_for_url(f"http://{slug}.localhost:{port}/", timeout=90_000)
+
+
+def test_sign_up_pay_and_land_logged_in_in_the_new_workspace(
+    browser: Any, signup_site: tuple[int, FakeStripe]
+) -> None:
+    port, fake = signup_site
+    slug = f"sonali{uuid.uuid4().hex[:6]}"
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    page = context.new_page()
+
+    _sign_up_and_pay(page, port, fake, slug)
     heading = page.get_by_role("heading", level=1).inner_text()
     assert heading == translated("Dashboard", "bn"), heading  # the samity's language: Bangla
     assert "Sonali Sanchay Samity" in page.locator("header").inner_text()
@@ -153,6 +163,138 @@ def test_sign_up_pay_and_land_logged_in_in_the_new_workspace(
         assert User.objects.get(username=f"salma@{slug}.example").check_password(PASSWORD)
     assert [event["type"] for event in fake.sent_events] == ["checkout.session.completed"]
     context.close()
+
+
+@pytest.fixture
+def new_cooperative_slug() -> Iterator[str]:
+    """A fresh subdomain; whatever state the test leaves that cooperative in, it ends active (committed).
+
+    The workspace itself stays, like the one the sign-up test above makes; its audit rows stay too
+    (the trail is append-only) and concern only this cooperative.
+    """
+    slug = f"mukti{uuid.uuid4().hex[:6]}"
+    yield slug
+    _committed_sql("UPDATE public.tenants_cooperative SET lifecycle = 'active' WHERE slug = %s", [slug])
+
+
+def _console_action(ops: Any, slug: str, *, button: str, reason: str, submit: str, state: str) -> None:
+    """On the tenant's page: open the action, give the reason, submit, and see the new state."""
+    ops.get_by_role("button", name=button).click()
+    ops.get_by_label("Reason").fill(reason)
+    if button == "Suspend…":
+        ops.get_by_label("Type the subdomain to confirm").fill(slug)
+    ops.get_by_role("button", name=submit).click()
+    ops.wait_for_url(f"**/console/tenants/{slug}/")
+    assert ops.locator(".console-title [data-state]").get_attribute("data-state") == state
+
+
+def _group_create(admin: Any, workspace: str, code: str) -> None:
+    """The new-group form (a GET, allowed in every readable state), filled and saved."""
+    admin.goto(f"{workspace}members/groups/new/")
+    admin.locator('input[name="code"]').fill(code)
+    admin.locator('input[name="name"]').fill(f"Group {code}")
+    admin.get_by_role("button", name=translated("Save", "bn")).click()
+
+
+def test_an_operator_makes_a_new_cooperative_read_only_suspends_and_reactivates_it(
+    browser: Any, signup_site: tuple[int, FakeStripe], console_operator: str, new_cooperative_slug: str
+) -> None:
+    port, fake = signup_site
+    slug = new_cooperative_slug
+    workspace = f"http://{slug}.localhost:{port}/"
+    admin = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB").new_page()
+    _sign_up_and_pay(admin, port, fake, slug)
+    assert admin.locator('[data-state="read_only"]').count() == 0
+    cooperative = Cooperative.objects.get(slug=slug)
+    assert cooperative.lifecycle == Lifecycle.ACTIVE
+    events_before = AuditEvent.objects.order_by("id").values_list("id", flat=True).last() or 0
+
+    # The operator, in another browser: finds the new cooperative and makes it read-only.
+    ops = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    console_log_in(ops, port, console_operator)
+    ops.get_by_label("Search").fill(slug)
+    ops.wait_for_function("document.querySelectorAll('tr[data-slug]').length === 1")
+    ops.locator(f'tr[data-slug="{slug}"] a').click()
+    ops.wait_for_url(f"**/console/tenants/{slug}/")
+    _console_action(
+        ops,
+        slug,
+        button="Make read-only…",
+        reason="E2E-4 ownership dispute",
+        submit="Make the workspace read-only",
+        state="read_only",
+    )
+    assert "E2E-4 ownership dispute" in ops.get_by_test_id("history").inner_text()
+    read_only_event = AuditEvent.objects.filter(
+        action="console.read_only", object_id=str(cooperative.pk)
+    ).get()
+    assert read_only_event.actor_label == console_operator
+    assert read_only_event.changes == {
+        "reason": "E2E-4 ownership dispute",
+        "lifecycle": ["active", "read_only"],
+    }
+
+    # The administrator reloads: the banner; the dashboard and the members list still open.
+    admin.reload()
+    assert admin.locator('.workspace-notice[data-state="read_only"]').is_visible()
+    assert admin.get_by_role("heading", level=1).inner_text() == translated("Dashboard", "bn")
+    admin.goto(f"{workspace}members/")
+    assert admin.get_by_role("heading", level=1).inner_text() == translated("Members", "bn")
+    # Creating something is refused with the read-only page, and nothing is saved.
+    _group_create(admin, workspace, "RO-1")
+    refusal = admin.locator('article[data-state="read_only"]')
+    refusal.wait_for()
+    assert refusal.get_by_role("alert").inner_text() == translated(
+        "This workspace is read-only: you can look and export, not change. Paying an overdue "
+        "subscription ends it at once; otherwise, ask CoopCore support.",
+        "bn",
+    )
+    with tenant_context(cooperative):
+        assert not MemberGroup.objects.filter(code="RO-1").exists()
+
+    # Suspended: the administrator sees the suspended page, whatever the address.
+    _console_action(
+        ops,
+        slug,
+        button="Suspend…",
+        reason="E2E-4 court order",
+        submit="Suspend the workspace",
+        state="suspended",
+    )
+    admin.goto(workspace)
+    assert admin.locator('article[data-state="suspended"]').is_visible()
+    admin.goto(f"{workspace}members/")
+    assert admin.locator('article[data-state="suspended"]').is_visible()
+
+    # Reactivated: no banner, and a new group is saved.
+    _console_action(
+        ops,
+        slug,
+        button="Reactivate…",
+        reason="E2E-4 resolved",
+        submit="Reactivate the workspace",
+        state="active",
+    )
+    admin.goto(workspace)
+    assert admin.get_by_role("heading", level=1).inner_text() == translated("Dashboard", "bn")
+    assert admin.locator('[data-state="read_only"], [data-state="suspended"]').count() == 0
+    _group_create(admin, workspace, "OK-1")
+    admin.wait_for_url(f"{workspace}members/groups/")
+    assert "OK-1" in admin.locator("main").inner_text()
+    with tenant_context(cooperative):
+        assert MemberGroup.objects.filter(code="OK-1").exists()
+    cooperative.refresh_from_db()
+    assert cooperative.lifecycle == Lifecycle.ACTIVE
+    lifecycle_changes = AuditEvent.objects.filter(
+        action="cooperative.lifecycle", object_id=str(cooperative.pk), id__gt=events_before
+    ).order_by("id")
+    assert [event.changes["lifecycle"] for event in lifecycle_changes] == [
+        ["active", "read_only"],
+        ["read_only", "suspended"],
+        ["suspended", "active"],
+    ]
+    ops.context.close()
+    admin.context.close()
 
 
 @pytest.mark.parametrize("path", ["/", "/signup/"])

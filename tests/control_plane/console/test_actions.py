@@ -1,5 +1,6 @@
-"""Console actions: suspend and reactivate (the workspace follows), export (this tenant's rows only),
-provision; each a POST with CSRF and a reason, each on the audit trail with the operator."""
+"""Console actions: suspend, make read-only and reactivate (the workspace follows), export (this
+tenant's rows only), provision; each a POST with CSRF and a reason, each on the audit trail with
+the operator."""
 
 from __future__ import annotations
 
@@ -28,6 +29,13 @@ pytestmark = pytest.mark.django_db
 def _state(slug: str) -> str:
     connection.set_schema_to_public()
     return str(Cooperative.objects.get(slug=slug).lifecycle)
+
+
+def _read_only_events(workspace: Workspace) -> list[AuditEvent]:
+    connection.set_schema_to_public()
+    return list(
+        AuditEvent.objects.filter(action="console.read_only", object_id=str(workspace.cooperative().pk))
+    )
 
 
 def _last_event(action: str) -> AuditEvent:
@@ -84,8 +92,81 @@ def test_suspend_asks_for_confirmation_then_the_workspace_shows_suspended_until_
 
 def test_reactivate_refuses_a_workspace_that_is_not_suspended(console: Client, beta: Workspace) -> None:
     response = console.post("/console/tenants/beta/reactivate/", {"reason": "why not"})
-    assert response.status_code == 200 and b"Only a suspended cooperative" in response.content
+    assert response.status_code == 200 and b"Only a suspended or read-only cooperative" in response.content
     assert _state("beta") == Lifecycle.ACTIVE
+
+
+def test_make_read_only_needs_a_reason_then_the_workspace_reads_but_posts_nothing_until_reactivated(
+    console: Client, operator: Operator, alpha: Workspace
+) -> None:
+    staff = workspace_client(alpha, username=alpha.admin)
+    detail = console.get("/console/tenants/alpha/").content.decode()
+    assert (
+        "/console/tenants/alpha/read-only/" in detail and "/console/tenants/alpha/reactivate/" not in detail
+    )
+
+    page = console.get("/console/tenants/alpha/read-only/")
+    assert page.status_code == 200 and b'name="reason"' in page.content
+    no_reason = console.post("/console/tenants/alpha/read-only/", {"reason": "  "})
+    assert no_reason.status_code == 200 and b"This field is required." in no_reason.content
+    assert _state("alpha") == Lifecycle.ACTIVE
+    assert not _read_only_events(alpha)
+
+    done = console.post("/console/tenants/alpha/read-only/", {"reason": "INC-8 disputed ownership"})
+    assert (done.status_code, done["Location"]) == (302, "/console/tenants/alpha/")
+    assert _state("alpha") == Lifecycle.READ_ONLY
+    change = _last_event("cooperative.lifecycle")
+    assert (change.actor_label, change.object_id) == (operator.username, str(alpha.cooperative().pk))
+    assert change.changes == {"lifecycle": ["active", "read_only"], "reason": "INC-8 disputed ownership"}
+    console_event = _last_event("console.read_only")
+    assert (console_event.actor_label, console_event.object_id) == (
+        operator.username,
+        str(alpha.cooperative().pk),
+    )
+    assert console_event.changes == {
+        "reason": "INC-8 disputed ownership",
+        "lifecycle": ["active", "read_only"],
+    }
+
+    # The workspace: readable, with the banner; a change is refused with the read-only page.
+    home = staff.get("/")
+    assert home.status_code == 200 and 'data-state="read_only"' in home.content.decode()
+    assert staff.get("/members/").status_code == 200
+    refused = staff.post("/members/new/", {"full_name": "Not Posted"})
+    assert refused.status_code == 403 and '<article data-state="read_only">' in refused.content.decode()
+    api = staff.post("/api/v1/members/", {"full_name": "Not Posted"}, content_type="application/json")
+    assert (api.status_code, api.json()["error"]["code"]) == (403, "workspace_read_only")
+
+    detail = console.get("/console/tenants/alpha/").content.decode()
+    assert "/console/tenants/alpha/read-only/" not in detail
+    assert "/console/tenants/alpha/reactivate/" in detail and "/console/tenants/alpha/suspend/" in detail
+    assert "INC-8 disputed ownership" in detail  # the reason, in the history
+    again = console.post("/console/tenants/alpha/read-only/", {"reason": "INC-8 again"})
+    assert again.status_code == 200 and b'data-error-code="lifecycle_transition_invalid"' in again.content
+
+    back = console.post("/console/tenants/alpha/reactivate/", {"reason": "INC-8 settled"})
+    assert (back.status_code, back["Location"]) == (302, "/console/tenants/alpha/")
+    assert _state("alpha") == Lifecycle.ACTIVE
+    assert _last_event("cooperative.lifecycle").changes == {
+        "lifecycle": ["read_only", "active"],
+        "reason": "INC-8 settled",
+    }
+    home = staff.get("/")
+    assert home.status_code == 200 and 'data-state="read_only"' not in home.content.decode()
+
+
+@pytest.mark.parametrize("start", [Lifecycle.TRIAL, Lifecycle.PAST_DUE])
+def test_trial_and_past_due_can_be_made_read_only_too(
+    operator: Operator, alpha: Workspace, start: str
+) -> None:
+    cooperative = alpha.cooperative()
+    Cooperative.objects.filter(pk=cooperative.pk).update(lifecycle=start)
+    cooperative.refresh_from_db()
+    change = services.cooperative_read_only_make(
+        cooperative=cooperative, reason="INC-10", actor=operator.profile.user
+    )
+    assert (change.before, change.after) == (start, Lifecycle.READ_ONLY)
+    assert _state("alpha") == Lifecycle.READ_ONLY
 
 
 def test_a_get_changes_nothing_and_a_post_needs_the_csrf_token(operator: Operator, alpha: Workspace) -> None:
@@ -227,3 +308,26 @@ def test_a_transition_from_the_wrong_state_is_refused_with_its_own_code(
         services.cooperative_suspend(cooperative=cooperative, reason="INC-9", actor=actor)
     assert closed.value.code == ErrorCode.LIFECYCLE_TRANSITION_INVALID
     assert _state("alpha") == Lifecycle.CLOSED
+
+    with pytest.raises(BusinessRuleViolation) as closed_read_only:
+        services.cooperative_read_only_make(cooperative=cooperative, reason="INC-9", actor=actor)
+    assert closed_read_only.value.code == ErrorCode.LIFECYCLE_TRANSITION_INVALID
+    assert _state("alpha") == Lifecycle.CLOSED
+
+
+@pytest.mark.parametrize("start", [Lifecycle.READ_ONLY, Lifecycle.SUSPENDED, Lifecycle.CLOSED])
+def test_make_read_only_refuses_a_cooperative_that_is_not_trial_active_or_past_due(
+    console: Client, operator: Operator, alpha: Workspace, start: str
+) -> None:
+    cooperative = alpha.cooperative()
+    Cooperative.objects.filter(pk=cooperative.pk).update(lifecycle=start)
+    cooperative.refresh_from_db()
+    with pytest.raises(BusinessRuleViolation) as refused:
+        services.cooperative_read_only_make(
+            cooperative=cooperative, reason="INC-11", actor=operator.profile.user
+        )
+    assert refused.value.code == ErrorCode.LIFECYCLE_TRANSITION_INVALID and refused.value.http_status == 409
+    page = console.get("/console/tenants/alpha/read-only/")
+    assert page.status_code == 200 and b'name="reason"' not in page.content
+    assert _state("alpha") == start
+    assert not _read_only_events(alpha)

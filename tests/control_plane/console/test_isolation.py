@@ -18,6 +18,7 @@ from control_plane.console import auth as console_auth
 from control_plane.console import views
 from control_plane.console.models import ConsoleOperator
 from control_plane.identity.models import User
+from tenants.models import Cooperative, Lifecycle
 from tests.conftest import PASSWORD, Workspace, workspace_client
 from tests.control_plane.console.conftest import CONSOLE_HOST, Operator, console_client
 
@@ -29,6 +30,8 @@ WORKSPACE_PAGES = ["/", "/staff/", "/audit/", "/members/", "/api/v1/me/"]
 # Every console page and action beyond the log-in, with what an action would be posted.
 CONSOLE_ACTIONS: list[tuple[str, dict[str, str]]] = [
     ("/console/tenants/alpha/suspend/", {"reason": "x", "confirm_slug": "alpha"}),
+    ("/console/tenants/alpha/read-only/", {"reason": "x"}),
+    ("/console/tenants/alpha/reactivate/", {"reason": "x"}),
     ("/console/tenants/alpha/plan/", {"plan": "1", "reason": "x"}),
     ("/console/tenants/alpha/charges/", {"amount": "10", "kind": "other", "description": "x", "reason": "x"}),
     ("/console/tenants/alpha/backup/", {"backup-reason": "x"}),
@@ -77,6 +80,7 @@ def test_a_workspace_log_in_reaches_no_console_action(alpha: Workspace) -> None:
     assert not Backup.objects.filter(cooperative__slug="alpha").exists()
     assert not Restore.objects.filter(cooperative__slug="alpha").exists()
     assert FleetMigrationRun.objects.count() == runs_before
+    assert Cooperative.objects.get(slug="alpha").lifecycle == Lifecycle.ACTIVE
 
 
 def test_console_actions_refuse_a_post_without_the_csrf_token(operator: Operator, alpha: Workspace) -> None:
