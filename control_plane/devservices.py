@@ -133,9 +133,8 @@ def cmd_run(host: str, port: int) -> int:
     with services() as urls:
         env = _env(urls)
         print("Preparing the database (migrations, workspace template, demo) ...", flush=True)
-        _manage(env, "migrate_schemas", "--shared", "--noinput", "-v", "0")
-        _manage(env, "ensure_workspace_template")
-        _manage(env, "migrate_schemas", "--tenant", "--noinput", "-v", "0")
+        # As a deploy does (docs/fleet-migrations.md): public schema, template, then every workspace.
+        _manage(env, "migrate_fleet")
         _manage(env, "load_demo")
         schedule = DATA / "celerybeat-schedule"
         commands: dict[str, list[str]] = {}

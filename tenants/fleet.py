@@ -741,7 +741,9 @@ def fleet_migrate(
     workers = max(1, workers or os.cpu_count() or 1)
     with _fleet_lock():
         expected = disk_migrations()
-        if public_pending(expected):
+        public = public_pending(expected)
+        # None: a fresh database, with no migration table yet (the first deploy): everything to apply.
+        if public is None or public:
             public_migrate()
         template_prepare()
         _interrupt_stale_runs()

@@ -393,3 +393,47 @@ def test_the_task_runs_the_command_in_a_process_of_its_own(
         with observer() as conn:
             conn.execute("DELETE FROM public.tenants_fleetmigrationoutcome WHERE run_id = %s", [run_id])
             conn.execute("DELETE FROM public.tenants_fleetmigrationrun WHERE id = %s", [run_id])
+
+
+def test_the_first_deploy_migrates_an_empty_database(db: None) -> None:
+    """A new installation's migrate step: no table anywhere yet, and migrate_fleet builds it all."""
+    import subprocess
+
+    from tests.conftest import subprocess_environment
+    from tests.processes import ROOT
+
+    environment = subprocess_environment()
+    database = connection.settings_dict
+    name = f"fresh_{uuid.uuid4().hex[:10]}"
+    maintenance = {
+        "host": database.get("HOST") or "127.0.0.1",
+        "port": database.get("PORT") or 5432,
+        "user": database.get("USER") or "postgres",
+        "password": database.get("PASSWORD") or None,
+        "dbname": "postgres",
+    }
+    with psycopg.connect(**maintenance, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        environment["DATABASE_URL"] = environment["DATABASE_URL"].rsplit("/", 1)[0] + f"/{name}"
+        done = subprocess.run(
+            [sys.executable, "manage.py", "migrate_fleet", "--workers", "1"],
+            cwd=ROOT, env=environment, capture_output=True, text=True, timeout=900, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+        with psycopg.connect(**{**maintenance, "dbname": name}) as conn:
+            template = conn.execute(
+                "SELECT count(*) FROM public.tenants_cooperative WHERE is_template"
+            ).fetchone()
+            applied = conn.execute("SELECT count(*) FROM workspace_template.django_migrations").fetchone()
+        assert template == (1,)
+        assert applied is not None and applied[0] > 0
+        # Run again: nothing to do, and it says so by succeeding.
+        again = subprocess.run(
+            [sys.executable, "manage.py", "migrate_fleet", "--workers", "1"],
+            cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        assert again.returncode == 0, again.stderr[-3000:]
+    finally:
+        with psycopg.connect(**maintenance, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
