@@ -43,6 +43,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from billing import selectors as billing_selectors
 from control_plane.audit.services import audit_record
+from control_plane.backups.selectors import drills_failing
 from control_plane.console import auth as console_auth
 from control_plane.console import selectors, services
 from control_plane.console.auth import console_operator_required
@@ -330,10 +331,11 @@ def tenant_list(request: HttpRequest) -> HttpResponse:
         "lifecycle": lifecycle,
         "filtered": bool(query or lifecycle),
     }
-    template = (
-        "console/_tenant_results.html" if getattr(request, "htmx", False) else "console/tenant_list.html"
-    )
-    return render(request, template, context)
+    if getattr(request, "htmx", False):
+        return render(request, "console/_tenant_results.html", context)
+    # What needs an operator first, above the list: each cooperative whose latest restore drill failed.
+    context["failing_drills"] = drills_failing()
+    return render(request, "console/tenant_list.html", context)
 
 
 def _cooperative(slug: str) -> Cooperative:

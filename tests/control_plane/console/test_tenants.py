@@ -190,3 +190,35 @@ def test_detail_shows_identity_domains_usage_schema_and_history(console: Client,
         assert f'id="{section}"' in page
     assert console.get("/console/tenants/workspace-template/").status_code == 404
     assert console.get("/console/tenants/nope/").status_code == 404
+
+
+def test_failing_restore_drills_are_listed_above_the_tenants_until_a_drill_passes(
+    console: Client, alpha: Workspace, beta: Workspace
+) -> None:
+    from control_plane.backups.models import Restore, RestoreMode
+
+    failed = Restore.objects.create(
+        cooperative=alpha.cooperative(),
+        mode=RestoreMode.DRILL,
+        status=RunStatus.FAILED,
+        error="ledger hash chain broken at entry 1042",
+        finished_at=timezone.now(),
+    )
+    page = console.get("/console/").content.decode()
+    assert 'data-testid="failing-drills"' in page
+    assert "The last restore drill failed for 1 cooperative" in page
+    assert f'href="/console/tenants/{alpha.slug}/#backups">Alpha Cooperative</a>' in page
+    assert "ledger hash chain broken at entry 1042" in page
+    # The htmx search answers with the results only, without the panel.
+    partial = console.get("/console/?q=alpha", HTTP_HX_REQUEST="true").content.decode()
+    assert "failing-drills" not in partial
+
+    # A later drill that passes takes the cooperative off the panel.
+    Restore.objects.create(
+        cooperative=alpha.cooperative(),
+        mode=RestoreMode.DRILL,
+        status=RunStatus.SUCCEEDED,
+        created_at=failed.created_at + dt.timedelta(days=1),
+        finished_at=timezone.now(),
+    )
+    assert "failing-drills" not in console.get("/console/").content.decode()
