@@ -38,28 +38,29 @@ class WorkspaceCounts:
     members: int
     branches: int
     staff_users: int
-    sms_this_month: int
+    sms_this_month: int  # messages the gateway accepted since the first of the month
+    sms_segments_this_month: int  # their segments: what the plan's SMS allowance counts
 
 
 def workspace_counts(cooperative: Cooperative, *, at: dt.datetime | None = None) -> WorkspaceCounts:
     """What the workspace uses now, counted inside its own schema.
 
-    Members: everyone not exited. Staff: active users with a staff profile. SMS: messages sent
-    since the first of this month on the cooperative's own clock.
+    Members: everyone not exited. Staff: active users with a staff profile. SMS: messages the
+    gateway accepted, and their segments, since the first of this month on the cooperative's own
+    clock (``notifications.metering``: by ``sent_at``, not by when the message was written).
     """
     from core_banking.members.models import Member, MemberStatus
     from core_banking.organisation.models import Branch
-    from notifications.models import OutboxMessage, OutboxStatus
+    from notifications.metering import sms_this_month
 
-    month_start = cooperative.local_now(at).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     with tenant_context(cooperative):
+        sms = sms_this_month(zone=cooperative.zone, today=cooperative.business_date(at))
         return WorkspaceCounts(
             members=Member.objects.exclude(status=MemberStatus.EXITED).count(),
             branches=Branch.objects.count(),
             staff_users=get_user_model().objects.filter(is_active=True, staff_profile__isnull=False).count(),
-            sms_this_month=OutboxMessage.objects.filter(
-                status=OutboxStatus.SENT, created_at__gte=month_start
-            ).count(),
+            sms_this_month=sms.sent,
+            sms_segments_this_month=sms.segments,
         )
 
 
@@ -105,12 +106,14 @@ USAGE_METRICS = (
     ("members", _("Members"), "max_members"),
     ("branches", _("Branches"), "max_branches"),
     ("staff_users", _("Staff users"), "max_staff_users"),
-    ("sms_this_month", _("SMS this month"), "sms_per_month"),
+    # Gateways bill per segment (a long or UCS-2 text is several), so the plan's SMS allowance
+    # counts segments, not messages.
+    ("sms_segments_this_month", _("SMS segments this month"), "sms_per_month"),
 )
 
 
 def usage_against_limits(cooperative: Cooperative) -> Usage:
-    """Members, branches, staff users and SMS sent this month against the plan's limits.
+    """Members, branches, staff users and SMS segments sent this month against the plan's limits.
 
     Going over a limit is a warning for the cooperative and for operations staff; nothing is
     refused because of it. Without a billing account every limit is shown as unlimited.
@@ -128,6 +131,15 @@ def usage_against_limits(cooperative: Cooperative) -> Usage:
         for metric, label, limit_field in USAGE_METRICS
     )
     return Usage(cooperative=cooperative, plan=plan, lines=lines, measured_at=timezone.now())
+
+
+def sms_allowance(cooperative: Cooperative) -> int | None:
+    """The plan's SMS allowance in segments a month; None without a plan or a limit."""
+    return (
+        BillingAccount.objects.filter(cooperative=cooperative)
+        .values_list("plan__sms_per_month", flat=True)
+        .first()
+    )
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from control_plane.errors import api_not_found
 from control_plane.health import healthz, livez
 from core_banking.staff.api import MeView
 from frontend import views
+from notifications.inbound_views import twilio_inbound_sms
 from notifications.views import twilio_status_callback
 
 urlpatterns = [
@@ -48,6 +49,8 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     # The SMS gateway's delivery reports, on the workspace's own host (notifications/views.py).
     path("hooks/twilio/status/", twilio_status_callback, name="notifications_twilio_status"),
+    # SMS members send to the cooperative's number (balance requests), on the workspace's own host.
+    path("hooks/twilio/sms/", twilio_inbound_sms, name="notifications_twilio_inbound"),
     path("api/v1/me/", MeView.as_view(), name="api_me"),
     path("api/v1/auth/token/", ObtainAuthToken.as_view(), name="api_token"),
     path("api/v1/", include("core_banking.members.api_urls")),

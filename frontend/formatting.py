@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from babel.dates import format_date
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import format_currency, format_decimal, get_currency_precision
 
 BUDDHIST_ERA_OFFSET = 543
 BABEL_LOCALES = {"en": "en", "bn": "bn_BD", "vi": "vi_VN", "th": "th_TH"}
@@ -41,6 +41,12 @@ def format_local_date(
         text = text.replace(str(value.year), str(shifted_year))
     else:
         text = format_date(value, format=style, locale=babel_locale(language))
+    return to_native_digits(text, language) if native_digits else text
+
+
+def format_count(value: int, language: str, *, native_digits: bool = False) -> str:
+    """A whole number with the language's grouping (1,00,000 in Bangla, 100.000 in Vietnamese)."""
+    text = format_decimal(int(value), locale=babel_locale(language))
     return to_native_digits(text, language) if native_digits else text
 
 

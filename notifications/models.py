@@ -6,6 +6,7 @@ message and a committed one never loses its message); a relay sends it afterward
 
 from __future__ import annotations
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +24,7 @@ class MessageKind(models.TextChoices):
     UPCOMING_REMINDER = "upcoming_reminder", _("Upcoming instalment reminder")
     OVERDUE_REMINDER = "overdue_reminder", _("Overdue reminder")
     ONE_TIME_CODE = "one_time_code", _("One-time code")
+    BALANCE_REPLY = "balance_reply", _("Balance on request (reply to an SMS)")
 
 
 class OutboxStatus(models.TextChoices):
@@ -45,6 +47,16 @@ class DeliveryStatus(models.TextChoices):
     DELIVERED = "delivered", _("Delivered")
     FAILED = "failed", _("Failed")
     UNDELIVERED = "undelivered", _("Undelivered")
+
+
+class EmailStatus(models.TextChoices):
+    """The e-mail copy of a message (the second channel), independent of the SMS."""
+
+    PENDING = "pending", _("To be considered")
+    SENDING = "sending", _("Being sent")
+    SENT = "sent", _("Sent by e-mail")
+    NO_ADDRESS = "none", _("No e-mail address")
+    FAILED = "failed", _("E-mail failed")
 
 
 class OutboxMessage(models.Model):
@@ -84,6 +96,14 @@ class OutboxMessage(models.Model):
     encoding = models.CharField(max_length=8, blank=True, default="", db_default="")
     segments = models.PositiveSmallIntegerField(default=0, db_default=0)
     dead_at = models.DateTimeField(null=True, blank=True)
+    # The same text by e-mail where the member has an address (``notifications.email_channel``).
+    # New rows start pending (a database default: rows written in raw SQL get it too).
+    email_status = models.CharField(
+        max_length=8, choices=EmailStatus.choices, default=EmailStatus.PENDING, db_default="pending"
+    )
+    email_to = models.CharField(max_length=254, blank=True, default="", db_default="")
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+    email_error = models.TextField(blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["id"]
@@ -105,6 +125,11 @@ class OutboxMessage(models.Model):
                 condition=models.Q(status__in=["dead", "no_recipient", "opted_out"]),
                 name="outbox_needs_attention",
             ),
+            models.Index(
+                fields=["id"],
+                condition=models.Q(email_status__in=["pending", "sending"]),
+                name="outbox_email_open",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -121,3 +146,39 @@ class SmsOptOut(models.Model):
 
     def __str__(self) -> str:
         return self.phone
+
+
+class InboundOutcome(models.TextChoices):
+    REPLIED = "replied", _("Balance sent by SMS")
+    UNKNOWN_NUMBER = "unknown_number", _("Not answered: number not on file")
+    NOT_KEYWORD = "not_keyword", _("Not answered: not a balance request")
+    RATE_LIMITED = "rate_limited", _("Not answered: too many requests")
+
+
+class InboundMessage(models.Model):
+    """An SMS a member (or anyone) sent to the cooperative's number, and what was done with it.
+
+    One row per gateway message id: a webhook the gateway delivers twice finds its row and does
+    nothing more.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    provider_message_id = models.CharField(max_length=64, unique=True)
+    from_phone = models.CharField(max_length=32)
+    to_phone = models.CharField(max_length=32, blank=True, default="")
+    body = models.TextField(blank=True, default="")
+    received_at = models.DateTimeField()
+    outcome = models.CharField(max_length=16, choices=InboundOutcome.choices)
+    # The members whose number it came from, and their branches (for branch-bound staff).
+    member_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    branch_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["from_phone", "received_at"], name="inbound_by_phone"),
+            models.Index(fields=["-received_at"], name="inbound_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_phone} {self.outcome}"

@@ -9,6 +9,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
 
+from notifications.email_channel import outbox_email_run
 from notifications.relay import outbox_relay_run
 from tenants.db import current_cooperative, current_schema
 
@@ -35,7 +36,11 @@ def outbox_relay() -> dict[str, Any]:
         _queue_run()
     if report.sent or report.retried or report.dead or report.skipped:
         logger.info("outbox_relay_run", **report.as_dict())
-    return report.as_dict()
+    # The second channel: the same texts by e-mail to members with an address.
+    emailed = outbox_email_run()
+    if emailed.sent or emailed.failed:
+        logger.info("outbox_email_run", **emailed.as_dict())
+    return {**report.as_dict(), "email": emailed.as_dict()}
 
 
 def outbox_relay_kick() -> bool:

@@ -74,6 +74,9 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     MessageKind.UPCOMING_REMINDER: (*_COMMON, *_REMINDER),
     MessageKind.OVERDUE_REMINDER: (*_COMMON, *_REMINDER),
     MessageKind.ONE_TIME_CODE: (*_COMMON, "code"),
+    # The answer to a member who texted BAL: the savings total and, when a loan is running, the
+    # next instalment still owed (empty otherwise: the default texts leave that part out).
+    MessageKind.BALANCE_REPLY: (*_COMMON, "balance", "next_due_amount", "next_due_date"),
 }
 KINDS = tuple(PLACEHOLDERS)
 
@@ -265,6 +268,22 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], str] = {
     (K.ONE_TIME_CODE, "vi"): "Mã xác nhận của bạn là {{ code }}. Không chia sẻ mã này",
     (K.ONE_TIME_CODE, "th"): "รหัสยืนยันของคุณคือ {{ code }} ห้ามบอกผู้อื่น",
     (K.ONE_TIME_CODE, "en"): "Your code is {{ code }}. Do not share it with anyone.",
+    (K.BALANCE_REPLY, "bn"): (
+        "সঞ্চয় স্থিতি {{ balance }}।{% if next_due_date %} পরবর্তী কিস্তি {{ next_due_amount }}, "
+        "{{ next_due_date }}{% endif %}"
+    ),
+    (K.BALANCE_REPLY, "vi"): (
+        "Số dư tiết kiệm {{ balance }}.{% if next_due_date %} Kỳ tới {{ next_due_date }}: "
+        "{{ next_due_amount }}{% endif %}"
+    ),
+    (K.BALANCE_REPLY, "th"): (
+        "เงินฝากคงเหลือ {{ balance }}{% if next_due_date %} งวดถัดไป {{ next_due_amount }} "
+        "{{ next_due_date }}{% endif %}"
+    ),
+    (K.BALANCE_REPLY, "en"): (
+        "Savings balance: {{ balance }}.{% if next_due_date %} Next instalment {{ next_due_amount }} "
+        "due {{ next_due_date }}.{% endif %}"
+    ),
 }
 
 
@@ -467,6 +486,12 @@ def sample_context(kind: str, currency: str, *, today: dt.date) -> dict[str, Any
         K.UPCOMING_REMINDER: reminder,
         K.OVERDUE_REMINDER: {**reminder, "due_date": (today - dt.timedelta(days=1)).isoformat(), "days": 1},
         K.ONE_TIME_CODE: {"code": "482913"},
+        K.BALANCE_REPLY: {
+            "balance_minor": a["balance"],
+            "currency": currency,
+            "next_due_date": due.isoformat(),
+            "next_due_minor": a["instalment"],
+        },
     }
     return samples[kind]
 

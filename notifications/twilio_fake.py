@@ -20,7 +20,8 @@ What it can be told to do, for the failure paths:
 - ``refuse``: numbers refused permanently, with a Twilio error code (21211 invalid, 21610 unsubscribed).
 
 ``callback(sid, status, url)`` gives the form fields and the ``X-Twilio-Signature`` Twilio would
-send to the message's status callback URL, signed with the library's own ``RequestValidator``.
+send to the message's status callback URL, signed with the library's own ``RequestValidator``;
+``inbound(url, from_=…, body=…)`` those of an SMS a member sends to the cooperative's number.
 
 Run: ``python -m notifications.twilio_fake --port 8765`` (account ``ACdevelopment``, token from
 ``TWILIO_AUTH_TOKEN``).
@@ -133,6 +134,27 @@ class FakeTwilio:
         }
         if error_code:
             form["ErrorCode"] = error_code
+        return form, RequestValidator(self.auth_token).compute_signature(url, form)
+
+    def inbound(
+        self, url: str, *, from_: str, body: str, to: str = "+15005550006", sid: str = ""
+    ) -> tuple[dict[str, str], str]:
+        """The form Twilio posts to a number's incoming-message webhook ``url`` when ``from_`` texts
+        ``body`` to ``to``, and its signature. ``sid`` repeats an earlier delivery."""
+        sid = sid or "SM" + secrets.token_hex(16)
+        form = {
+            "AccountSid": self.account_sid,
+            "ApiVersion": "2010-04-01",
+            "MessageSid": sid,
+            "SmsMessageSid": sid,
+            "SmsSid": sid,
+            "SmsStatus": "received",
+            "From": from_,
+            "To": to,
+            "Body": body,
+            "NumMedia": "0",
+            "NumSegments": "1",
+        }
         return form, RequestValidator(self.auth_token).compute_signature(url, form)
 
     # --- The API ---------------------------------------------------------------------------------

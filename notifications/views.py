@@ -32,6 +32,7 @@ from core_banking.staff.models import StaffProfile
 from core_banking.staff.roles import Capability
 from notifications import selectors
 from notifications.delivery import delivery_status_record, outbox_message_resend
+from notifications.inbound_views import inbound_rows
 from notifications.models import OutboxMessage
 from tenants.db import current_cooperative
 
@@ -119,6 +120,7 @@ def attention(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "status": status,
             "can_resend": profile.can(RESEND_CAPABILITY),
+            "inbound_rows": inbound_rows(profile),
         },
     )
 

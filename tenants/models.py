@@ -96,9 +96,11 @@ class UsageSnapshot(models.Model):
     measured_at = models.DateTimeField()
     staff_users = models.PositiveIntegerField()
     branches = models.PositiveIntegerField()
-    # Members not exited, and SMS sent since the first of the month (the plan's other limits).
+    # Members not exited, and SMS the gateway accepted since the first of the month on the
+    # cooperative's clock, in messages and in segments (the plan's SMS allowance counts segments).
     members = models.PositiveIntegerField(default=0)
     sms_this_month = models.PositiveIntegerField(default=0)
+    sms_segments_this_month = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
         constraints = [

@@ -34,6 +34,7 @@ def usage_snapshot() -> dict[str, Any]:
             "branches": counts.branches,
             "members": counts.members,
             "sms_this_month": counts.sms_this_month,
+            "sms_segments_this_month": counts.sms_segments_this_month,
         },
     )
     return {"schema": current_schema(), "staff_users": counts.staff_users, "branches": counts.branches}

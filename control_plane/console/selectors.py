@@ -3,7 +3,8 @@
 Everything here runs in the public schema. Nothing reads a workspace's own tables except
 ``schema_versions``, which reads the ``django_migrations`` table of many schemas in one statement
 (never one query per tenant), and the tenant page's usage against the plan's limits
-(``billing.selectors.usage_against_limits``, a few counts inside that one workspace).
+(``billing.selectors.usage_against_limits``, a few counts inside that one workspace). SMS this
+month in the list comes from the daily ``UsageSnapshot`` (messages and segments) and the plan.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.utils.translation import get_language
 
 from billing.models import BillingAccount, OneTimeCharge
 from billing.selectors import (
+    NEAR_LIMIT,
     BillingState,
     Usage,
     billing_state,
@@ -204,6 +206,43 @@ def last_backups(cooperative_ids: Iterable[int]) -> dict[int, LastBackup]:
     return {record.cooperative_id: _as_last_backup(record) for record in records}
 
 
+@dataclass(frozen=True)
+class SmsMeter:
+    """SMS this month from the daily snapshot against the plan's allowance (segments a month)."""
+
+    messages: int
+    segments: int
+    allowance: int | None  # None: no plan, or a plan without a limit
+    measured_on: dt.date
+
+    @property
+    def over(self) -> bool:
+        return self.allowance is not None and self.segments > self.allowance
+
+    @property
+    def near(self) -> bool:
+        return self.allowance is not None and not self.over and self.segments >= self.allowance * NEAR_LIMIT
+
+    @property
+    def percent(self) -> int | None:
+        if not self.allowance:
+            return None
+        return round(100 * self.segments / self.allowance)
+
+
+def sms_meter(usage: UsageSnapshot | None, billing: BillingState | None) -> SmsMeter | None:
+    """Read from what is already loaded (the snapshot and the plan): no query, no workspace table."""
+    if usage is None:
+        return None
+    plan = billing.plan if billing is not None else None
+    return SmsMeter(
+        messages=usage.sms_this_month,
+        segments=usage.sms_segments_this_month,
+        allowance=plan.sms_per_month if plan is not None else None,
+        measured_on=usage.measured_on,
+    )
+
+
 # --- One tenant ----------------------------------------------------------------------------------
 
 
@@ -214,6 +253,10 @@ class TenantRow:
     usage: UsageSnapshot | None
     backup: LastBackup | None
     billing: BillingState | None
+
+    @property
+    def sms(self) -> SmsMeter | None:
+        return sms_meter(self.usage, self.billing)
 
 
 def tenant_rows(cooperatives: Sequence[Cooperative]) -> list[TenantRow]:
@@ -270,6 +313,10 @@ class TenantDetail:
     limits: Usage | None
     charges: list[ChargeRow]
     backups: BackupsPanel
+
+    @property
+    def sms(self) -> SmsMeter | None:
+        return sms_meter(self.usage, self.billing)
 
 
 def charge_rows(cooperative: Cooperative) -> list[ChargeRow]:

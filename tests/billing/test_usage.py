@@ -28,7 +28,7 @@ def test_usage_is_counted_inside_the_workspace_against_the_plan(alpha: Workspace
         for number in range(3):
             OutboxMessage.objects.create(
                 kind="savings_deposit", source_ref=f"ref-{number}", language="bn", status=OutboxStatus.SENT,
-                created_at=now,
+                created_at=now, sent_at=now, segments=1,
             )  # fmt: skip
         OutboxMessage.objects.create(
             kind="savings_deposit", source_ref="pending", language="bn", created_at=now
@@ -38,9 +38,9 @@ def test_usage_is_counted_inside_the_workspace_against_the_plan(alpha: Workspace
     # alpha: head office + one branch; admin, field officer, auditor and three clerks.
     assert (lines["branches"].used, lines["branches"].limit) == (2, 2)
     assert (lines["staff_users"].used, lines["staff_users"].limit) == (6, 5)
-    assert (lines["sms_this_month"].used, lines["sms_this_month"].limit) == (3, 2)
+    assert (lines["sms_segments_this_month"].used, lines["sms_segments_this_month"].limit) == (3, 2)
     assert lines["members"].used == 0 and not lines["members"].over
-    assert {line.metric for line in usage.over_limits} == {"staff_users", "sms_this_month"}
+    assert {line.metric for line in usage.over_limits} == {"staff_users", "sms_segments_this_month"}
     assert lines["branches"].near and not lines["branches"].over
     assert lines["staff_users"].percent == 120
 
@@ -61,9 +61,10 @@ def test_the_daily_snapshot_keeps_members_and_sms_too(alpha: Workspace) -> None:
     assert result["schema"] == "coop_alpha"
     cooperative = alpha.cooperative()
     snapshot = UsageSnapshot.objects.get(cooperative=cooperative, measured_on=cooperative.business_date())
-    assert (snapshot.staff_users, snapshot.branches, snapshot.members, snapshot.sms_this_month) == (
-        6,
-        2,
-        0,
-        0,
-    )
+    assert (
+        snapshot.staff_users,
+        snapshot.branches,
+        snapshot.members,
+        snapshot.sms_this_month,
+        snapshot.sms_segments_this_month,
+    ) == (6, 2, 0, 0, 0)

@@ -70,7 +70,7 @@ def realistic_context(kind: str, currency: str) -> dict[str, Any]:
         "member": "DHK-000123",
         "value_date": "2026-12-05",
     }
-    return {
+    contexts: dict[str, dict[str, Any]] = {
         K.SAVINGS_DEPOSIT: savings,
         K.SAVINGS_WITHDRAWAL: savings,
         K.SAVINGS_TRANSFER: savings,
@@ -107,7 +107,14 @@ def realistic_context(kind: str, currency: str) -> dict[str, Any]:
         K.UPCOMING_REMINDER: {**reminder, "days": 2},
         K.OVERDUE_REMINDER: {**reminder, "days": 1},
         K.ONE_TIME_CODE: {"code": "482913"},
-    }[MessageKind(kind)]
+        K.BALANCE_REPLY: {
+            "balance_minor": a["balance"],
+            "currency": currency,
+            "next_due_date": "2026-12-12",
+            "next_due_minor": a["instalment"],
+        },
+    }
+    return contexts[MessageKind(kind)]
 
 
 def _render(kind: str, language: str, currency: str, workspace: WorkspaceTexts) -> Any:
@@ -366,6 +373,17 @@ SHIPPED = [
     ("one_time_code", "vi", False, "Mã xác nhận của bạn là 482913. Không chia sẻ mã này", "UCS-2", 1),
     ("one_time_code", "th", False, "รหัสยืนยันของคุณคือ 482913 ห้ามบอกผู้อื่น", "UCS-2", 1),
     ("one_time_code", "en", False, "Your code is 482913. Do not share it with anyone.", "GSM-7", 1),
+    ("balance_reply", "bn", False, "সঞ্চয় স্থিতি 1,25,000.00৳। পরবর্তী কিস্তি 1,250.00৳, 12/12/26", "UCS-2", 1),
+    ("balance_reply", "vi", False, "Số dư tiết kiệm 15.000.000 ₫. Kỳ tới 12/12/26: 1.850.000 ₫", "UCS-2", 1),
+    ("balance_reply", "th", False, "เงินฝากคงเหลือ ฿25,000.00 งวดถัดไป ฿2,500.00 12/12/2569", "UCS-2", 1),
+    (
+        "balance_reply",
+        "en",
+        False,
+        "Savings balance: BDT 125,000.00. Next instalment BDT 1,250.00 due 12 Dec 2026.",
+        "GSM-7",
+        1,
+    ),
     ("savings_deposit", "bn", True, "সঞ্চয় জমা ৫,০০০.০০৳, হিসাব GS-1, ৫/১২/২৬। স্থিতি ১,২৫,০০০.০০৳", "UCS-2", 1),
     ("savings_deposit", "th", True, "ฝากเงิน ฿๑,๕๐๐.๐๐ บัญชี GS-1 ๕/๑๒/๒๕๖๙ คงเหลือ ฿๒๕,๐๐๐.๐๐", "UCS-2", 1),
     (
@@ -439,6 +457,8 @@ SHIPPED = [
     ("overdue_reminder", "th", True, "เงินกู้ DHK-L-000045 ค้างชำระ ฿๒,๕๐๐.๐๐ ตั้งแต่ ๑๒/๑๒/๒๕๖๙", "UCS-2", 1),
     ("one_time_code", "bn", True, "আপনার কোড 482913। কাউকে বলবেন না", "UCS-2", 1),
     ("one_time_code", "th", True, "รหัสยืนยันของคุณคือ 482913 ห้ามบอกผู้อื่น", "UCS-2", 1),
+    ("balance_reply", "bn", True, "সঞ্চয় স্থিতি ১,২৫,০০০.০০৳। পরবর্তী কিস্তি ১,২৫০.০০৳, ১২/১২/২৬", "UCS-2", 1),
+    ("balance_reply", "th", True, "เงินฝากคงเหลือ ฿๒๕,๐๐๐.๐๐ งวดถัดไป ฿๒,๕๐๐.๐๐ ๑๒/๑๒/๒๕๖๙", "UCS-2", 1),
 ]
 
 UNACCENTED_VIETNAMESE = [
@@ -464,6 +484,7 @@ UNACCENTED_VIETNAMESE = [
     ("upcoming_reminder", "Khoan vay DHK-L-000045 den han tra 1.850.000 VND ngay 12/12/26", "GSM-7", 1),
     ("overdue_reminder", "Vay DHK-L-000045 qua han 1.850.000 VND tu 12/12/26. Vui long tra som", "GSM-7", 1),
     ("one_time_code", "Ma xac nhan cua ban la 482913. Khong chia se ma nay", "GSM-7", 1),
+    ("balance_reply", "So du tiet kiem 15.000.000 VND. Ky toi 12/12/26: 1.850.000 VND", "GSM-7", 1),
 ]
 
 ENGLISH_IN_DONG = [
@@ -534,6 +555,12 @@ ENGLISH_IN_DONG = [
         1,
     ),
     ("one_time_code", "Your code is 482913. Do not share it with anyone.", "GSM-7", 1),
+    (
+        "balance_reply",
+        "Savings balance: VND 15,000,000. Next instalment VND 1,850,000 due 12 Dec 2026.",
+        "GSM-7",
+        1,
+    ),
 ]
 
 
@@ -607,3 +634,26 @@ def test_a_text_typed_decomposed_is_sent_composed() -> None:
     assert rendered.body == "Số dư 15.000.000 ₫, kỳ đầu"
     assert sms_measure(rendered.body).units == 26
     assert (rendered.encoding, rendered.segments) == ("UCS-2", 1)
+
+
+@pytest.mark.parametrize("language", texts.LANGUAGES)
+def test_the_balance_reply_without_a_loan_leaves_the_instalment_out(language: str) -> None:
+    currency = CURRENCY[language]
+    context = {"balance_minor": AMOUNTS[currency]["balance"] * MINOR[currency], "currency": currency}
+    rendered = text_render(
+        kind=K.BALANCE_REPLY,
+        language=language,
+        text=texts.default_template(K.BALANCE_REPLY, language),
+        context=context,
+        workspace=WorkspaceTexts(),
+    )
+    assert (
+        rendered.body
+        == {
+            "bn": "সঞ্চয় স্থিতি 1,25,000.00৳।",
+            "vi": "Số dư tiết kiệm 15.000.000 ₫.",
+            "th": "เงินฝากคงเหลือ ฿25,000.00",
+            "en": "Savings balance: BDT 125,000.00.",
+        }[language]
+    )
+    assert rendered.segments == 1

@@ -88,12 +88,60 @@ def test_the_tenant_page_shows_billing_dates_and_usage_against_the_plans_limits(
         ("members", counts.members, starter.max_members),
         ("branches", counts.branches, starter.max_branches),
         ("staff_users", counts.staff_users, starter.max_staff_users),
-        ("sms_this_month", counts.sms_this_month, starter.sms_per_month),
+        ("sms_segments_this_month", counts.sms_segments_this_month, starter.sms_per_month),
     ):
         row = billing[billing.index(f'data-metric="{metric}"') :].split("</tr>")[0]
         assert f'<td data-label="Used">{used} ' in row, row
         assert f"Plan's limit\">{limit}</td>" in row, row
     assert "/console/tenants/alpha/plan/" in billing and "/console/tenants/alpha/charges/" in billing
+
+
+def test_the_list_and_the_tenant_page_show_sms_this_month_against_the_plan_from_the_daily_snapshot(
+    console: Client, alpha: Workspace, beta: Workspace
+) -> None:
+    from django_tenants.utils import tenant_context
+
+    from notifications.models import OutboxMessage, OutboxStatus
+    from tenants.tasks import usage_snapshot
+
+    starter = Plan.objects.get(code="starter")
+    assert starter.sms_per_month == 500
+    billing_account_open(cooperative=alpha.cooperative(), plan=starter, currency="BDT")
+    now = timezone.now()
+    for workspace, count, segments in ((alpha, 230, 2), (beta, 1, 3)):
+        with tenant_context(workspace.cooperative()):
+            OutboxMessage.objects.bulk_create(
+                OutboxMessage(
+                    kind="savings_deposit", source_ref=f"meter-{number}", language="bn",
+                    status=OutboxStatus.SENT, created_at=now, sent_at=now, segments=segments,
+                )
+                for number in range(count)
+            )  # fmt: skip
+            OutboxMessage.objects.create(
+                kind="savings_deposit", source_ref="meter-dead", language="bn", status=OutboxStatus.DEAD,
+                created_at=now, segments=4,
+            )  # fmt: skip
+            usage_snapshot.apply().get()
+    connection.set_schema_to_public()
+
+    with CaptureQueriesContext(connection) as queries:
+        html = console.get("/console/").content.decode()
+    assert not [q["sql"] for q in queries.captured_queries if "outboxmessage" in q["sql"]]
+    alpha_row = html[html.index('data-slug="alpha"') :].split("</tr>")[0]
+    beta_row = html[html.index('data-slug="beta"') :].split("</tr>")[0]
+    # 460 of 500 segments: 92%, near the plan's allowance (counted in segments, not messages).
+    assert 'data-sms-messages="230" data-sms-segments="460" data-sms-allowance="500"' in alpha_row
+    assert "230 messages, 460 of 500 segments (92%)" in alpha_row and "near the limit" in alpha_row
+    assert 'data-sms-messages="1" data-sms-segments="3" data-sms-allowance=""' in beta_row
+    assert "1 message, 3 segments (no limit)" in beta_row and "the limit" not in beta_row
+
+    page = console.get("/console/tenants/alpha/").content.decode()
+    usage = page[page.index('id="usage"') :].split("</section>")[0]
+    sms = usage[usage.index('data-testid="usage-sms"') :].split("</dd>")[0]
+    assert "230 messages, 460 of 500 segments (92%)" in sms and "near the limit" in sms
+    billing = page[page.index('id="billing"') :].split("</section>")[0]
+    line = billing[billing.index('data-metric="sms_segments_this_month"') :].split("</tr>")[0]
+    assert '<td data-label="Used">460 ' in line and "(92%)" in line and "near the limit" in line
 
 
 # --- Change the plan -----------------------------------------------------------------------------
