@@ -65,7 +65,12 @@ def test_a_workspace_log_in_reaches_no_console_action(alpha: Workspace) -> None:
     from control_plane.backups.models import Backup, Restore
     from tenants.models import FleetMigrationRun
 
-    runs_before = FleetMigrationRun.objects.count()  # other tests may have committed runs
+    # Other tests on this database may have committed runs, backups or restores: count them first.
+    runs_before = FleetMigrationRun.objects.count()
+    backups_before = Backup.objects.filter(cooperative__slug="alpha").count()
+    restores_before = Restore.objects.filter(cooperative__slug="alpha").count()
+    accounts_before = BillingAccount.objects.filter(cooperative__slug="alpha").count()
+    charges_before = OneTimeCharge.objects.filter(account__cooperative__slug="alpha").count()
     client = workspace_client(alpha, username=alpha.admin)
     client.defaults["HTTP_HOST"] = CONSOLE_HOST
     for path in CONSOLE_PAGES[2:]:
@@ -75,10 +80,10 @@ def test_a_workspace_log_in_reaches_no_console_action(alpha: Workspace) -> None:
         response = client.post(path, data)
         assert response.status_code == 302 and response["Location"].startswith("/console/login/"), path
     connection.set_schema_to_public()
-    assert not BillingAccount.objects.filter(cooperative__slug="alpha").exists()
-    assert not OneTimeCharge.objects.filter(account__cooperative__slug="alpha").exists()
-    assert not Backup.objects.filter(cooperative__slug="alpha").exists()
-    assert not Restore.objects.filter(cooperative__slug="alpha").exists()
+    assert BillingAccount.objects.filter(cooperative__slug="alpha").count() == accounts_before
+    assert OneTimeCharge.objects.filter(account__cooperative__slug="alpha").count() == charges_before
+    assert Backup.objects.filter(cooperative__slug="alpha").count() == backups_before
+    assert Restore.objects.filter(cooperative__slug="alpha").count() == restores_before
     assert FleetMigrationRun.objects.count() == runs_before
     assert Cooperative.objects.get(slug="alpha").lifecycle == Lifecycle.ACTIVE
 
@@ -88,13 +93,15 @@ def test_console_actions_refuse_a_post_without_the_csrf_token(operator: Operator
     from tenants.models import FleetMigrationRun
 
     runs_before = FleetMigrationRun.objects.count()
+    # Other tests on this database may have committed a backup of alpha: count, do not expect none.
+    backups_before = Backup.objects.filter(cooperative__slug="alpha").count()
     client = Client(HTTP_HOST=CONSOLE_HOST, enforce_csrf_checks=True)
     client.cookies = console_client(operator).cookies  # logged in, but posting without the token
     assert client.get("/console/tenants/alpha/").status_code == 200
     for path, data in CONSOLE_ACTIONS:
         assert client.post(path, data).status_code == 403, path
     connection.set_schema_to_public()
-    assert not Backup.objects.filter(cooperative__slug="alpha").exists()
+    assert Backup.objects.filter(cooperative__slug="alpha").count() == backups_before
     assert FleetMigrationRun.objects.count() == runs_before
 
 
