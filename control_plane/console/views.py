@@ -10,6 +10,7 @@ while something runs; the partial stops asking once nothing does.
 from __future__ import annotations
 
 from base64 import b32encode
+from collections.abc import Callable
 from typing import Any
 
 import qrcode
@@ -367,28 +368,53 @@ def tenant_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+def _lifecycle_action(
+    request: HttpRequest,
+    cooperative: Cooperative,
+    form: ReasonForm,
+    *,
+    change: Callable[..., Any],
+    allowed_from: frozenset[str],
+    template: str,
+    done: str,
+) -> HttpResponse:
+    """Suspend, make read-only or reactivate: the confirmation page, then the change with its reason.
+
+    ``change`` is the service (audited there); ``done`` the message shown once it is made, with
+    ``%(name)s`` for the cooperative. A refusal stays on the page with its message and code.
+    """
+    refused_code = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            change(cooperative=cooperative, reason=form.cleaned_data["reason"], actor=_operator(request))
+        except BusinessRuleViolation as exc:
+            _apply_errors(form, exc)
+            refused_code = str(exc.code)
+        else:
+            messages.success(request, done % {"name": cooperative.name})
+            return redirect("console:tenant", slug=cooperative.slug)
+    context = {
+        "cooperative": cooperative,
+        "form": form,
+        "allowed": cooperative.lifecycle in allowed_from,
+        "refused_code": refused_code,
+    }
+    return render(request, template, context)
+
+
 @never_cache
 @console_operator_required
 @require_http_methods(["GET", "POST"])
 def tenant_suspend(request: HttpRequest, slug: str) -> HttpResponse:
     cooperative = _cooperative(slug)
-    form = SuspendForm(request.POST or None, slug=cooperative.slug)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.cooperative_suspend(
-                cooperative=cooperative,
-                reason=form.cleaned_data["reason"],
-                actor=request.user,  # type: ignore[arg-type]
-            )
-        except BusinessRuleViolation as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("%(name)s is suspended.") % {"name": cooperative.name})
-            return redirect("console:tenant", slug=cooperative.slug)
-    return render(
+    return _lifecycle_action(
         request,
-        "console/tenant_suspend.html",
-        {"cooperative": cooperative, "form": form, "allowed": cooperative.lifecycle in services.SUSPENDABLE},
+        cooperative,
+        SuspendForm(request.POST or None, slug=cooperative.slug),
+        change=services.cooperative_suspend,
+        allowed_from=services.SUSPENDABLE,
+        template="console/tenant_suspend.html",
+        done=_("%(name)s is suspended."),
     )
 
 
@@ -396,29 +422,14 @@ def tenant_suspend(request: HttpRequest, slug: str) -> HttpResponse:
 @console_operator_required
 @require_http_methods(["GET", "POST"])
 def tenant_read_only(request: HttpRequest, slug: str) -> HttpResponse:
-    cooperative = _cooperative(slug)
-    form = ReasonForm(request.POST or None)
-    refused_code = ""
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.cooperative_read_only_make(
-                cooperative=cooperative, reason=form.cleaned_data["reason"], actor=_operator(request)
-            )
-        except BusinessRuleViolation as exc:
-            _apply_errors(form, exc)
-            refused_code = str(exc.code)
-        else:
-            messages.success(request, _("%(name)s is read-only.") % {"name": cooperative.name})
-            return redirect("console:tenant", slug=cooperative.slug)
-    return render(
+    return _lifecycle_action(
         request,
-        "console/tenant_read_only.html",
-        {
-            "cooperative": cooperative,
-            "form": form,
-            "allowed": cooperative.lifecycle in services.MAKEABLE_READ_ONLY,
-            "refused_code": refused_code,
-        },
+        _cooperative(slug),
+        ReasonForm(request.POST or None),
+        change=services.cooperative_read_only_make,
+        allowed_from=services.MAKEABLE_READ_ONLY,
+        template="console/tenant_read_only.html",
+        done=_("%(name)s is read-only."),
     )
 
 
@@ -426,28 +437,14 @@ def tenant_read_only(request: HttpRequest, slug: str) -> HttpResponse:
 @console_operator_required
 @require_http_methods(["GET", "POST"])
 def tenant_reactivate(request: HttpRequest, slug: str) -> HttpResponse:
-    cooperative = _cooperative(slug)
-    form = ReasonForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.cooperative_reactivate(
-                cooperative=cooperative,
-                reason=form.cleaned_data["reason"],
-                actor=request.user,  # type: ignore[arg-type]
-            )
-        except BusinessRuleViolation as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("%(name)s is active again.") % {"name": cooperative.name})
-            return redirect("console:tenant", slug=cooperative.slug)
-    return render(
+    return _lifecycle_action(
         request,
-        "console/tenant_reactivate.html",
-        {
-            "cooperative": cooperative,
-            "form": form,
-            "allowed": cooperative.lifecycle in services.REACTIVATABLE,
-        },
+        _cooperative(slug),
+        ReasonForm(request.POST or None),
+        change=services.cooperative_reactivate,
+        allowed_from=services.REACTIVATABLE,
+        template="console/tenant_reactivate.html",
+        done=_("%(name)s is active again."),
     )
 
 
