@@ -104,6 +104,10 @@ class OutboxMessage(models.Model):
     email_to = models.CharField(max_length=254, blank=True, default="", db_default="")
     email_sent_at = models.DateTimeField(null=True, blank=True)
     email_error = models.TextField(blank=True, default="", db_default="")
+    # A mail server that refused the message (it never took it) is asked again, with backoff, up to
+    # ``email_channel.EMAIL_MAX_ATTEMPTS`` times; null means due now.
+    email_attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
+    email_next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

@@ -206,6 +206,7 @@ def outbox_claim(*, limit: int, lease_seconds: float, callback: str | None = Non
         opted_out = set(
             SmsOptOut.objects.filter(phone__in={r.phone for r in rows}).values_list("phone", flat=True)
         )
+        members_opted_out = _members_opted_out({r.member_id for r in rows if r.member_id is not None})
         unconfirmed_phones = {r.phone for r in rows if r.unconfirmed_send}
         known: dict[str, set[str]] = {}
         if unconfirmed_phones:
@@ -219,7 +220,8 @@ def outbox_claim(*, limit: int, lease_seconds: float, callback: str | None = Non
                 _settle(row, OutboxStatus.NO_RECIPIENT, "")
                 claim.settled += 1
                 continue
-            if row.phone in opted_out:
+            # The member may have opted out after the row was written (it was pending then).
+            if row.phone in opted_out or row.member_id in members_opted_out:
                 _settle(row, OutboxStatus.OPTED_OUT, "")
                 claim.settled += 1
                 continue
@@ -235,6 +237,15 @@ def outbox_claim(*, limit: int, lease_seconds: float, callback: str | None = Non
                 )
             )
     return claim
+
+
+def _members_opted_out(member_ids: set[int]) -> set[int]:
+    """Which of these members asked for no SMS: one query per claimed batch."""
+    if not member_ids:
+        return set()
+    from core_banking.members.models import Member
+
+    return set(Member.objects.filter(pk__in=member_ids, sms_opt_out=True).values_list("pk", flat=True))
 
 
 def _settle(row: OutboxMessage, status: OutboxStatus, error: str) -> None:

@@ -13,6 +13,17 @@ from notifications.models import MessageKind, OutboxMessage, OutboxStatus
 logger = structlog.get_logger(__name__)
 
 
+def outbox_initial_status(*, phone: str, sms_opt_out: bool) -> OutboxStatus:
+    """The status a new row starts in: a member who opted out, or has no number, is not sent to.
+
+    Staff see both kinds of row as not sendable. The money-movement statements that insert rows in
+    their own SQL compute the same thing with a CASE over the member's columns.
+    """
+    if sms_opt_out:
+        return OutboxStatus.OPTED_OUT
+    return OutboxStatus.PENDING if phone else OutboxStatus.NO_RECIPIENT
+
+
 def outbox_rows(*, kind: MessageKind, source_ref: str, member: Any, context: dict[str, Any]) -> OutboxMessage:
     """An unsaved outbox row for ``member`` (bulk paths insert many at once)."""
     phone = getattr(member, "phone", "") or ""
@@ -23,8 +34,7 @@ def outbox_rows(*, kind: MessageKind, source_ref: str, member: Any, context: dic
         phone=phone,
         language=member.message_language,
         context=context,
-        # Nothing is sent to a member without a valid number; staff see these rows as such.
-        status=OutboxStatus.PENDING if phone else OutboxStatus.NO_RECIPIENT,
+        status=outbox_initial_status(phone=phone, sms_opt_out=bool(getattr(member, "sms_opt_out", False))),
         created_at=timezone.now(),
     )
 

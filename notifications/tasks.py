@@ -38,7 +38,7 @@ def outbox_relay() -> dict[str, Any]:
         logger.info("outbox_relay_run", **report.as_dict())
     # The second channel: the same texts by e-mail to members with an address.
     emailed = outbox_email_run()
-    if emailed.sent or emailed.failed:
+    if emailed.sent or emailed.failed or emailed.retried:
         logger.info("outbox_email_run", **emailed.as_dict())
     return {**report.as_dict(), "email": emailed.as_dict()}
 

@@ -47,7 +47,8 @@ _REMINDER = ("loan", "due_date", "due_amount", "installment_number", "days")
 PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     MessageKind.SAVINGS_DEPOSIT: (*_COMMON, *_SAVINGS),
     MessageKind.SAVINGS_WITHDRAWAL: (*_COMMON, *_SAVINGS),
-    MessageKind.SAVINGS_TRANSFER: (*_COMMON, *_SAVINGS),
+    # A transfer writes one message per account: the conditions say which side this one is.
+    MessageKind.SAVINGS_TRANSFER: (*_COMMON, *_SAVINGS, "transferred_out", "transferred_in"),
     MessageKind.SAVINGS_INTEREST: (*_COMMON, *_SAVINGS),
     MessageKind.INSTALMENT_RECEIVED: (*_COMMON, *_INSTALMENT),
     MessageKind.LOAN_DISBURSED: (
@@ -105,6 +106,8 @@ PLACEHOLDER_HELP: dict[str, Promise] = {
     "installment_number": _("the instalment's number in the schedule"),
     "days": _("days until the due date, or days overdue"),
     "code": _("the one-time code"),
+    "transferred_out": _("a condition: the money left this account (use with if)"),
+    "transferred_in": _("a condition: the money came into this account (use with if)"),
 }
 
 # Context keys (as the services write them) → placeholders, by how they are written.
@@ -161,17 +164,23 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], str] = {
     (K.SAVINGS_WITHDRAWAL, "en"): (
         "Savings withdrawal of {{ amount }} from account {{ account }} on {{ date }}. Balance: {{ balance }}."
     ),
-    (
-        K.SAVINGS_TRANSFER,
-        "bn",
-    ): "স্থানান্তর {{ amount }}, হিসাব {{ account_short }}, {{ date }}। স্থিতি {{ balance }}",
-    (
-        K.SAVINGS_TRANSFER,
-        "vi",
-    ): "Chuyển khoản {{ amount }} TK {{ account_short }} ngày {{ date }}. Số dư {{ balance }}",
-    (K.SAVINGS_TRANSFER, "th"): "โอนเงิน {{ amount }} บัญชี {{ account_short }} {{ date }} คงเหลือ {{ balance }}",
+    # Rows written before transfers said their side have neither condition: the neutral words.
+    (K.SAVINGS_TRANSFER, "bn"): (
+        "স্থানান্তর{% if transferred_out %} প্রেরণ{% elif transferred_in %} জমা{% endif %} {{ amount }}, "
+        "হিসাব {{ account_short }}, {{ date }}। স্থিতি {{ balance }}"
+    ),
+    (K.SAVINGS_TRANSFER, "vi"): (
+        "{% if transferred_out %}Chuyển đi{% elif transferred_in %}Chuyển đến"
+        "{% else %}Chuyển khoản{% endif %} {{ amount }} TK {{ account_short }} ngày {{ date }}. "
+        "Số dư {{ balance }}"
+    ),
+    (K.SAVINGS_TRANSFER, "th"): (
+        "โอนเงิน{% if transferred_out %}ออก{% elif transferred_in %}เข้า{% endif %} {{ amount }} "
+        "บัญชี {{ account_short }} {{ date }} คงเหลือ {{ balance }}"
+    ),
     (K.SAVINGS_TRANSFER, "en"): (
-        "Transfer of {{ amount }} on savings account {{ account }} on {{ date }}. Balance: {{ balance }}."
+        "Transfer of {{ amount }} {% if transferred_out %}sent from{% elif transferred_in %}received on"
+        "{% else %}on{% endif %} savings account {{ account }} on {{ date }}. Balance: {{ balance }}."
     ),
     (K.SAVINGS_INTEREST, "bn"): "সঞ্চয়ে মুনাফা জমা {{ amount }}, হিসাব {{ account_short }}। স্থিতি {{ balance }}",
     (
@@ -382,6 +391,10 @@ def message_values(
         if context.get(key) is not None:
             number = str(context[key])
             values[name] = to_native_digits(number, language) if native_digits else number
+    # Conditions for the template: a non-empty string is true, an empty one false.
+    direction = context.get("direction")
+    values["transferred_out"] = "yes" if direction == "out" else ""
+    values["transferred_in"] = "yes" if direction == "in" else ""
     if "account" in values:
         account_owner = values.get("member_number") or ""
         values["account_short"] = _short_account(values["account"], account_owner)
@@ -448,7 +461,7 @@ def sample_context(kind: str, currency: str, *, today: dt.date) -> dict[str, Any
     samples: dict[str, dict[str, Any]] = {
         K.SAVINGS_DEPOSIT: savings,
         K.SAVINGS_WITHDRAWAL: savings,
-        K.SAVINGS_TRANSFER: savings,
+        K.SAVINGS_TRANSFER: {**savings, "direction": "out"},
         K.SAVINGS_INTEREST: {**savings, "amount_minor": a["amount"] // 10},
         K.INSTALMENT_RECEIVED: {
             **loan,

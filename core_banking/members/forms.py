@@ -53,6 +53,13 @@ class MemberForm(forms.Form):
     message_language = forms.ChoiceField(
         choices=[(code, LANGUAGE_NAMES[code]) for code in MESSAGE_LANGUAGES], label=_("Language for messages")
     )
+    sms_opt_out = forms.BooleanField(
+        required=False,
+        label=_("No SMS messages"),
+        help_text=_(
+            "The member asked not to receive SMS messages; they are kept, not sent, and shown to staff."
+        ),
+    )
     address = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label=_("Address"))
     join_date = forms.DateField(widget=DateInput, label=_("Join date"))
 

@@ -95,6 +95,14 @@ class Member(models.Model):
     phone = models.CharField(_("phone"), max_length=16, blank=True, help_text=_("E.164, e.g. +8801711000000"))
     email = models.EmailField(_("e-mail"), blank=True)
     message_language = models.CharField(_("language for messages"), max_length=5)
+    # The member asked for no SMS (on paper, at the counter): their messages stay in the outbox as
+    # "opted out" for staff to see. A database default, so rows inserted in raw SQL get it too.
+    sms_opt_out = models.BooleanField(
+        _("no SMS messages"),
+        default=False,
+        db_default=False,
+        help_text=_("The member asked not to receive SMS messages."),
+    )
     address = models.TextField(_("address"), blank=True)
     join_date = models.DateField(_("join date"))
     status = models.CharField(

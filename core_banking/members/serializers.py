@@ -150,8 +150,8 @@ class MemberSerializer(serializers.ModelSerializer):
         fields = [
             "id", "number", "branch", "branch_code", "group", "group_code", "member_type",
             "member_type_code", "full_name", "guardian_name", "gender", "date_of_birth", "national_id",
-            "phone", "email", "message_language", "address", "join_date", "status", "exit_date",
-            "created_at", "nominees", "documents",
+            "phone", "email", "message_language", "sms_opt_out", "address", "join_date", "status",
+            "exit_date", "created_at", "nominees", "documents",
         ]  # fmt: skip
 
     def get_documents(self, member: Member) -> list[dict[str, Any]]:
@@ -192,6 +192,10 @@ class MemberWriteSerializer(serializers.Serializer):
     email = serializers.EmailField(required=False, allow_blank=True)
     message_language = serializers.ChoiceField(
         choices=MESSAGE_LANGUAGES, required=False, allow_blank=True, help_text="Default: the cooperative's."
+    )
+    sms_opt_out = serializers.BooleanField(
+        required=False,
+        help_text="The member asked for no SMS: their messages are kept as opted out, not sent.",
     )
     address = serializers.CharField(required=False, allow_blank=True)
     join_date = serializers.DateField()

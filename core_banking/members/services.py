@@ -301,6 +301,7 @@ class MemberData:
     message_language: str = ""
     address: str = ""
     group: MemberGroup | None = None
+    sms_opt_out: bool = False
 
 
 @dataclass(frozen=True)
@@ -326,6 +327,7 @@ def member_data_of(member: Member) -> MemberData:
         message_language=member.message_language,
         address=member.address,
         group=member.group,
+        sms_opt_out=member.sms_opt_out,
     )
 
 
@@ -455,6 +457,7 @@ def _member_audit_values(member: Member) -> dict[str, Any]:
         "phone": member.phone,
         "email": member.email,
         "message_language": member.message_language,
+        "sms_opt_out": member.sms_opt_out,
         "address": member.address,
         "join_date": member.join_date.isoformat(),
         "member_type": member.member_type.code,

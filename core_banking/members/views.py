@@ -119,6 +119,7 @@ def _member_data(cleaned: dict[str, Any]) -> services.MemberData:
         phone=cleaned.get("phone", ""),
         email=cleaned.get("email", ""),
         message_language=cleaned["message_language"],
+        sms_opt_out=bool(cleaned.get("sms_opt_out")),
         address=cleaned.get("address", ""),
         group=cleaned.get("group"),
     )

@@ -29,8 +29,8 @@ from core_banking.savings.services import (
     _Locked,
     _require_amount,
 )
-from notifications.models import MessageKind, OutboxStatus
-from notifications.services import outbox_relay_kick_on_commit
+from notifications.models import MessageKind
+from notifications.services import outbox_initial_status, outbox_relay_kick_on_commit
 from tenants.db import workspace_currency, workspace_language
 
 
@@ -53,7 +53,7 @@ class BatchDeposit:
 
 _LOCK_MANY_SQL = """
 SELECT a.id, a.number, a.balance_minor, a.lien_minor, a.status, a.branch_id, b.code, c.code,
-    m.id, m.phone, m.message_language
+    m.id, m.phone, m.message_language, m.sms_opt_out
 FROM savings_savingsaccount a
 JOIN savings_savingsproduct p ON p.id = a.product_id
 JOIN ledger_account c ON c.id = p.control_account_id
@@ -228,7 +228,7 @@ class _BatchWriter:
                     "account": account.number,
                     "value_date": deposit.value_date.isoformat(),
                 }
-                status = OutboxStatus.PENDING if account.phone else OutboxStatus.NO_RECIPIENT
+                status = outbox_initial_status(phone=account.phone, sms_opt_out=account.sms_opt_out)
                 copy.write_row(
                     (MessageKind.SAVINGS_DEPOSIT.value, deposit.idempotency_key, account.member_id,
                      account.phone, account.language, Jsonb(context), status.value, 0, now)

@@ -59,7 +59,7 @@ from core_banking.savings.models import (
     TransactionKind,
 )
 from notifications.models import MessageKind, OutboxStatus
-from notifications.services import outbox_enqueue, outbox_relay_kick_on_commit
+from notifications.services import outbox_enqueue, outbox_initial_status, outbox_relay_kick_on_commit
 from tenants.db import workspace_currency, workspace_language
 
 SAVINGS_CONTROL_PREFIX = "2100"
@@ -344,6 +344,7 @@ class _Locked:
     member_id: int
     phone: str
     language: str
+    sms_opt_out: bool = False
 
 
 _DEPOSIT_SQL = """
@@ -352,7 +353,7 @@ FROM savings_savingsproduct p, ledger_account c, organisation_branch b, members_
 WHERE a.id = %(account_id)s::bigint AND a.status = 'active'
   AND p.id = a.product_id AND c.id = p.control_account_id AND b.id = a.branch_id AND m.id = a.member_id
 RETURNING a.id, a.number, a.balance_minor, a.lien_minor, a.status, a.branch_id, b.code, c.code,
-    m.id, m.phone, m.message_language
+    m.id, m.phone, m.message_language, m.sms_opt_out
 """
 
 _RECORD_SQL = """
@@ -395,6 +396,7 @@ def _lock_for_withdrawal(account_id: int) -> tuple[SavingsAccount, _Locked]:
         member_id=account.member_id,
         phone=account.member.phone,
         language=account.member.message_language,
+        sms_opt_out=account.member.sms_opt_out,
     )
 
 
@@ -416,14 +418,18 @@ def _record(
     memo: str,
     actor: Any | None,
     message_kind: MessageKind,
+    direction: str = "",
 ) -> SavingsTransaction:
-    context = {
+    context: dict[str, Any] = {
         "amount_minor": abs(signed_amount),
         "balance_minor": balance_after,
         "currency": workspace_currency(),
         "account": locked.number,
         "value_date": value_date.isoformat(),
     }
+    if direction:
+        # A transfer's two messages say which side of it each account was ("in" or "out").
+        context["direction"] = direction
     # The outbox row is written by the statement below; the relay sends it once this commits.
     outbox_relay_kick_on_commit()
     transaction_id, created_at = prepared_fetchone(
@@ -444,8 +450,7 @@ def _record(
             "phone": locked.phone,
             "language": locked.language,
             "context": Jsonb(context),
-            # Nothing is sent to a member without a number; staff see such rows as not sendable.
-            "message_status": OutboxStatus.PENDING if locked.phone else OutboxStatus.NO_RECIPIENT,
+            "message_status": outbox_initial_status(phone=locked.phone, sms_opt_out=locked.sms_opt_out),
         },
     )
     movement = SavingsTransaction(
@@ -538,7 +543,8 @@ _DEPOSIT_ONE_SQL = posting_statement(
       AND m.id = a.member_id
       AND accounting_counter_day_open(%(day_check)s::boolean, %(day_lock_key)s::text, a.branch_id,
           %(value_date)s::date)
-    RETURNING a.id AS account_id, a.balance_minor, m.id AS member_id, m.phone, m.message_language""",
+    RETURNING a.id AS account_id, a.balance_minor, m.id AS member_id, m.phone, m.message_language,
+        m.sms_opt_out""",
     after="""movement AS (
     INSERT INTO savings_savingstransaction (account_id, kind, amount_minor, balance_after_minor, value_date,
         entry_id, idempotency_key, channel, memo, created_at, created_by_id, corrects_id)
@@ -551,7 +557,8 @@ _DEPOSIT_ONE_SQL = posting_statement(
         attempts, created_at)
     SELECT %(message_kind)s::text, %(key)s::text, guard.member_id, guard.phone, guard.message_language,
         %(context)s::jsonb || jsonb_build_object('balance_minor', guard.balance_minor),
-        CASE WHEN guard.phone <> '' THEN %(pending)s::text ELSE %(no_recipient)s::text END, 0, now()
+        CASE WHEN guard.sms_opt_out THEN %(opted_out)s::text
+            WHEN guard.phone <> '' THEN %(pending)s::text ELSE %(no_recipient)s::text END, 0, now()
     FROM guard, entry
     ON CONFLICT (source_ref, kind) DO NOTHING
 )""",
@@ -609,6 +616,7 @@ def _deposit_in_one_statement(
         ),
         "pending": OutboxStatus.PENDING.value,
         "no_recipient": OutboxStatus.NO_RECIPIENT.value,
+        "opted_out": OutboxStatus.OPTED_OUT.value,
         **counter_day_statement_parameters(branch_id=target.branch_id, channel=channel),
     }
     try:
@@ -1009,6 +1017,7 @@ def savings_transfer(
                 memo=memo,
                 actor=actor,
                 message_kind=MessageKind.SAVINGS_TRANSFER,
+                direction="out",
             )
             added = _record(
                 locked=target_locked,
@@ -1021,8 +1030,9 @@ def savings_transfer(
                 channel=Channel.OFFICE,
                 memo=memo,
                 actor=actor,
-                # One SMS for the transfer (on the source side); the kind is unique per key.
+                # One SMS per account (each has its own key): this one says the money came in.
                 message_kind=MessageKind.SAVINGS_TRANSFER,
+                direction="in",
             )
             return Transfer(taken=taken, added=added)
     except _Replayed:

@@ -73,7 +73,7 @@ def realistic_context(kind: str, currency: str) -> dict[str, Any]:
     contexts: dict[str, dict[str, Any]] = {
         K.SAVINGS_DEPOSIT: savings,
         K.SAVINGS_WITHDRAWAL: savings,
-        K.SAVINGS_TRANSFER: savings,
+        K.SAVINGS_TRANSFER: {**savings, "direction": "out"},
         K.SAVINGS_INTEREST: {**savings, "amount_minor": a["interest"]},
         K.INSTALMENT_RECEIVED: {
             "amount_minor": a["instalment"],
@@ -172,21 +172,28 @@ SHIPPED = [
         "GSM-7",
         1,
     ),
-    ("savings_transfer", "bn", False, "স্থানান্তর 5,000.00৳, হিসাব GS-1, 5/12/26। স্থিতি 1,25,000.00৳", "UCS-2", 1),
+    (
+        "savings_transfer",
+        "bn",
+        False,
+        "স্থানান্তর প্রেরণ 5,000.00৳, হিসাব GS-1, 5/12/26। স্থিতি 1,25,000.00৳",
+        "UCS-2",
+        1,
+    ),
     (
         "savings_transfer",
         "vi",
         False,
-        "Chuyển khoản 2.000.000 ₫ TK GS-1 ngày 5/12/26. Số dư 15.000.000 ₫",
+        "Chuyển đi 2.000.000 ₫ TK GS-1 ngày 5/12/26. Số dư 15.000.000 ₫",
         "UCS-2",
         1,
     ),
-    ("savings_transfer", "th", False, "โอนเงิน ฿1,500.00 บัญชี GS-1 5/12/2569 คงเหลือ ฿25,000.00", "UCS-2", 1),
+    ("savings_transfer", "th", False, "โอนเงินออก ฿1,500.00 บัญชี GS-1 5/12/2569 คงเหลือ ฿25,000.00", "UCS-2", 1),
     (
         "savings_transfer",
         "en",
         False,
-        "Transfer of BDT 5,000.00 on savings account DHK-000123-GS-1 on 5 Dec 2026. Balance: BDT 125,000.00.",
+        "Transfer of BDT 5,000.00 sent from savings account DHK-000123-GS-1 on 5 Dec 2026. Balance: BDT 125,000.00.",  # noqa: E501 - the text as sent, on one line
         "GSM-7",
         1,
     ),
@@ -395,8 +402,15 @@ SHIPPED = [
         1,
     ),
     ("savings_withdrawal", "th", True, "ถอนเงิน ฿๑,๕๐๐.๐๐ บัญชี GS-1 ๕/๑๒/๒๕๖๙ คงเหลือ ฿๒๕,๐๐๐.๐๐", "UCS-2", 1),
-    ("savings_transfer", "bn", True, "স্থানান্তর ৫,০০০.০০৳, হিসাব GS-1, ৫/১২/২৬। স্থিতি ১,২৫,০০০.০০৳", "UCS-2", 1),
-    ("savings_transfer", "th", True, "โอนเงิน ฿๑,๕๐๐.๐๐ บัญชี GS-1 ๕/๑๒/๒๕๖๙ คงเหลือ ฿๒๕,๐๐๐.๐๐", "UCS-2", 1),
+    (
+        "savings_transfer",
+        "bn",
+        True,
+        "স্থানান্তর প্রেরণ ৫,০০০.০০৳, হিসাব GS-1, ৫/১২/২৬। স্থিতি ১,২৫,০০০.০০৳",
+        "UCS-2",
+        1,
+    ),
+    ("savings_transfer", "th", True, "โอนเงินออก ฿๑,๕๐๐.๐๐ บัญชี GS-1 ๕/๑๒/๒๕๖๙ คงเหลือ ฿๒๕,๐๐๐.๐๐", "UCS-2", 1),
     ("savings_interest", "bn", True, "সঞ্চয়ে মুনাফা জমা ৫০০.০০৳, হিসাব GS-1। স্থিতি ১,২৫,০০০.০০৳", "UCS-2", 1),
     ("savings_interest", "th", True, "ดอกเบี้ย ฿๑๕๐.๐๐ บัญชี GS-1 ๕/๑๒/๒๕๖๙ คงเหลือ ฿๒๕,๐๐๐.๐๐", "UCS-2", 1),
     (
@@ -469,7 +483,7 @@ UNACCENTED_VIETNAMESE = [
         "GSM-7",
         1,
     ),
-    ("savings_transfer", "Chuyen khoan 2.000.000 VND TK GS-1 ngay 5/12/26. So du 15.000.000 VND", "GSM-7", 1),
+    ("savings_transfer", "Chuyen di 2.000.000 VND TK GS-1 ngay 5/12/26. So du 15.000.000 VND", "GSM-7", 1),
     ("savings_interest", "Tien lai 200.000 VND vao TK GS-1 ngay 5/12/26. So du 15.000.000 VND", "GSM-7", 1),
     (
         "instalment_received",
@@ -502,7 +516,7 @@ ENGLISH_IN_DONG = [
     ),
     (
         "savings_transfer",
-        "Transfer of VND 2,000,000 on savings account DHK-000123-GS-1 on 5 Dec 2026. Balance: VND 15,000,000.",  # noqa: E501 - the text as sent, on one line
+        "Transfer of VND 2,000,000 sent from savings account DHK-000123-GS-1 on 5 Dec 2026. Balance: VND 15,000,000.",  # noqa: E501 - the text as sent, on one line
         "GSM-7",
         1,
     ),
@@ -657,3 +671,54 @@ def test_the_balance_reply_without_a_loan_leaves_the_instalment_out(language: st
         }[language]
     )
     assert rendered.segments == 1
+
+
+# The other side of a transfer, and a row written before transfers said their side (no direction).
+TRANSFER_SIDES = [
+    ("bn", "in", False, "স্থানান্তর জমা 5,000.00৳, হিসাব GS-1, 5/12/26। স্থিতি 1,25,000.00৳", "UCS-2", 1),
+    ("bn", "in", True, "স্থানান্তর জমা ৫,০০০.০০৳, হিসাব GS-1, ৫/১২/২৬। স্থিতি ১,২৫,০০০.০০৳", "UCS-2", 1),
+    ("bn", "", False, "স্থানান্তর 5,000.00৳, হিসাব GS-1, 5/12/26। স্থিতি 1,25,000.00৳", "UCS-2", 1),
+    ("vi", "in", False, "Chuyển đến 2.000.000 ₫ TK GS-1 ngày 5/12/26. Số dư 15.000.000 ₫", "UCS-2", 1),
+    ("vi", "", False, "Chuyển khoản 2.000.000 ₫ TK GS-1 ngày 5/12/26. Số dư 15.000.000 ₫", "UCS-2", 1),
+    ("th", "in", False, "โอนเงินเข้า ฿1,500.00 บัญชี GS-1 5/12/2569 คงเหลือ ฿25,000.00", "UCS-2", 1),
+    ("th", "in", True, "โอนเงินเข้า ฿๑,๕๐๐.๐๐ บัญชี GS-1 ๕/๑๒/๒๕๖๙ คงเหลือ ฿๒๕,๐๐๐.๐๐", "UCS-2", 1),
+    ("th", "", False, "โอนเงิน ฿1,500.00 บัญชี GS-1 5/12/2569 คงเหลือ ฿25,000.00", "UCS-2", 1),
+    (
+        "en",
+        "in",
+        False,
+        "Transfer of BDT 5,000.00 received on savings account DHK-000123-GS-1 on 5 Dec 2026. Balance: BDT 125,000.00.",  # noqa: E501 - the text as sent, on one line
+        "GSM-7",
+        1,
+    ),
+    (
+        "en",
+        "",
+        False,
+        "Transfer of BDT 5,000.00 on savings account DHK-000123-GS-1 on 5 Dec 2026. Balance: BDT 125,000.00.",
+        "GSM-7",
+        1,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("language", "direction", "native_digits", "body", "encoding", "segments"), TRANSFER_SIDES
+)
+def test_a_transfer_says_which_side_each_account_was(  # noqa: PLR0917 - one parameter per column
+    language: str, direction: str, native_digits: bool, body: str, encoding: str, segments: int
+) -> None:
+    context = realistic_context(K.SAVINGS_TRANSFER, CURRENCY[language])
+    context = (
+        {**context, "direction": direction}
+        if direction
+        else {k: v for k, v in context.items() if k != "direction"}
+    )
+    rendered = text_render(
+        kind=K.SAVINGS_TRANSFER,
+        language=language,
+        text=texts.default_template(K.SAVINGS_TRANSFER, language),
+        context=context,
+        workspace=WorkspaceTexts(native_digits=native_digits),
+    )
+    assert (rendered.body, rendered.encoding, rendered.segments) == (body, encoding, segments)

@@ -59,7 +59,7 @@ from core_banking.members.models import Member, MemberStatus
 from core_banking.organisation.models import Branch
 from core_banking.savings.models import Channel, SavingsAccount
 from notifications.models import MessageKind, OutboxStatus
-from notifications.services import outbox_enqueue, outbox_relay_kick_on_commit
+from notifications.services import outbox_enqueue, outbox_initial_status, outbox_relay_kick_on_commit
 from tenants.db import workspace_currency
 
 INTEREST_RECEIVABLE_CODE = "1400"  # interest accrued and not yet received (products that accrue)
@@ -1073,8 +1073,7 @@ def _record_with_message(payment: LoanTransaction, member: Member, context: dict
         "phone": member.phone,
         "language": member.message_language,
         "context": Jsonb(context),
-        # Nothing is sent to a member without a number; staff see such rows as not sendable.
-        "message_status": OutboxStatus.PENDING if member.phone else OutboxStatus.NO_RECIPIENT,
+        "message_status": outbox_initial_status(phone=member.phone, sms_opt_out=member.sms_opt_out),
     }
     with connection.cursor() as cursor:
         cursor.execute(_RECORD_SQL, parameters)
@@ -1145,8 +1144,11 @@ _REPAY_AFTER = """installments AS (
     INSERT INTO notifications_outboxmessage (kind, source_ref, member_id, phone, language, context, status,
         attempts, created_at)
     SELECT %(message_kind)s::text, %(key)s::text, l.member_id, %(phone)s::text, %(language)s::text,
-        %(context)s::jsonb, %(message_status)s::text, 0, now()
-    FROM lending_loan l, movement WHERE l.id = %(loan_id)s::bigint
+        %(context)s::jsonb,
+        -- The member's opt-out is read here, by the member's key, in the same statement.
+        CASE WHEN m.sms_opt_out THEN %(opted_out)s::text ELSE %(message_status)s::text END, 0, now()
+    FROM lending_loan l JOIN members_member m ON m.id = l.member_id, movement
+    WHERE l.id = %(loan_id)s::bigint
     ON CONFLICT (source_ref, kind) DO NOTHING
 )"""
 _REPAY_ONE_SQL = posting_statement(
@@ -1275,6 +1277,7 @@ def _repay_in_two_statements(
         "context": Jsonb(message_context),
         # Nothing is sent to a member without a number; staff see such rows as not sendable.
         "message_status": OutboxStatus.PENDING if member["phone"] else OutboxStatus.NO_RECIPIENT,
+        "opted_out": OutboxStatus.OPTED_OUT.value,
     }
     row = prepared_fetchone(_REPAY_ONE_SQL, parameters)
     outbox_relay_kick_on_commit()  # the statement wrote the member's SMS to the outbox

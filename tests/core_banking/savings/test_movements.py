@@ -207,6 +207,12 @@ def test_a_transfer_between_a_members_accounts_is_one_balanced_entry(
         idempotency_key="t-1",
     )  # fmt: skip
     assert (moved.taken.balance_after_minor, moved.added.balance_after_minor) == (1_000_00, 4_000_00)
+    # One SMS per account, each saying its side of the transfer.
+    messages = OutboxMessage.objects.filter(kind="savings_transfer").order_by("id")
+    assert [(m.context["account"], m.context["direction"], m.context["balance_minor"]) for m in messages] == [
+        (account.number, "out", 1_000_00),
+        (deposit_account.number, "in", 4_000_00),
+    ]
     assert _net("2100-VOL") == 1_000_00 and _net("2100-FDR") == 4_000_00
     again = savings_transfer(
         from_account_id=account.pk, to_account_id=deposit_account.pk, amount_minor=4_000_00, value_date=DAY,
