@@ -143,6 +143,9 @@ class ErrorCode(enum.StrEnum):
     REFINANCE_EXCEEDS_LOAN = "refinance_exceeds_loan"
     LOAN_TRANSACTION_NOT_REVERSIBLE = "loan_transaction_not_reversible"
     DISBURSEMENT_ACCOUNT_INVALID = "disbursement_account_invalid"
+    # Field collection (field)
+    FIELD_DEVICE_TOKEN_INVALID = "field_device_token_invalid"  # noqa: S105 (an error code)
+    FIELD_DEVICE_REVOKED = "field_device_revoked"
     # Notifications
     MESSAGE_NOT_DEAD = "message_not_dead"
     MESSAGE_TEMPLATE_INVALID = "message_template_invalid"
@@ -173,6 +176,9 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.REFINANCE_EXCEEDS_LOAN: status.HTTP_409_CONFLICT,
     ErrorCode.LOAN_TRANSACTION_NOT_REVERSIBLE: status.HTTP_409_CONFLICT,
     ErrorCode.MESSAGE_NOT_DEAD: status.HTTP_409_CONFLICT,
+    # Field collection: an unknown token is not authenticated; a revoked device is known and refused.
+    ErrorCode.FIELD_DEVICE_TOKEN_INVALID: status.HTTP_401_UNAUTHORIZED,
+    ErrorCode.FIELD_DEVICE_REVOKED: status.HTTP_403_FORBIDDEN,
     # Working-day calendar
     ErrorCode.HOLIDAY_EXISTS: status.HTTP_409_CONFLICT,
     ErrorCode.HOLIDAY_UNKNOWN: status.HTTP_404_NOT_FOUND,

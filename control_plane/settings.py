@@ -77,6 +77,7 @@ TENANT_APPS = [
     "core_banking.cash",
     "core_banking.lending",
     "notifications",
+    "field",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -279,6 +280,11 @@ CELERY_BEAT_SCHEDULE = {
     "workspace-usage-snapshot": {
         "task": "tenants.tasks.usage_snapshot",
         "schedule": 60 * 60,
+    },
+    # Collections synced while the workspace was read-only are posted once it may post again.
+    "workspace-field-queued-post": {
+        "task": "field.tasks.field_queued_post",
+        "schedule": 5 * 60,
     },
     # Hourly, so each workspace's new business day is seen soon after its own midnight (idempotent).
     "workspace-savings-interest": {

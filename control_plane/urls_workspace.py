@@ -61,6 +61,7 @@ urlpatterns = [
     path("api/v1/", include("core_banking.cash.api_urls")),
     path("api/v1/", include("core_banking.organisation.api_urls")),
     path("api/v1/", include("core_banking.lending.api_urls")),
+    path("api/v1/", include("field.api_urls")),
     path("api/v1/", include("notifications.api_urls")),
     path("api/v1/", include("notifications.texts_api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),

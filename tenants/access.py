@@ -30,9 +30,17 @@ LOCKED_OUT = frozenset({Lifecycle.SUSPENDED, Lifecycle.CLOSED})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 # Logging in and out and choosing a language change nobody's data: a read-only workspace is
 # still there to be read. The SMS gateway's delivery reports are about messages already sent; a
-# member asking for their balance by SMS only reads it.
+# member asking for their balance by SMS only reads it. Field sync keeps collected cash (queued,
+# not posted: field.services) so that no collection is lost while the workspace is read-only.
 ALLOWED_WHEN_READ_ONLY = frozenset(
-    {"login", "logout", "set_language", "notifications_twilio_status", "notifications_twilio_inbound"}
+    {
+        "login",
+        "logout",
+        "set_language",
+        "notifications_twilio_status",
+        "notifications_twilio_inbound",
+        "api_field_sync",
+    }
 )
 
 
