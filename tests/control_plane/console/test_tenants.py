@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.db import connection
+from django.db.models import Max
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -163,21 +164,25 @@ def test_last_backup_is_the_newest_one_still_restorable_read_once_for_the_list(
             storage_key=f"backups/{cooperative.pk}/{started:%Y%m%d%H%M}.dump", **extra,
         )  # fmt: skip
 
-    backup(dt.datetime(2026, 3, 1, 1, 30, tzinfo=dt.UTC), RunStatus.SUCCEEDED)
-    backup(dt.datetime(2026, 3, 2, 1, 30, tzinfo=dt.UTC), RunStatus.SUCCEEDED)
-    backup(dt.datetime(2026, 3, 3, 1, 30, tzinfo=dt.UTC), RunStatus.SUCCEEDED, pruned_at=timezone.now())
-    backup(dt.datetime(2026, 3, 4, 1, 30, tzinfo=dt.UTC), RunStatus.FAILED, error="pg_dump: out of disk")
+    # After any backup other tests on this database may have committed (real ones, taken now).
+    latest = Backup.objects.aggregate(latest=Max("started_at"))["latest"] or timezone.now()
+    day = max(latest, timezone.now()).replace(hour=1, minute=30, second=0, microsecond=0)
+    backup(day + dt.timedelta(days=1), RunStatus.SUCCEEDED)
+    backup(day + dt.timedelta(days=2), RunStatus.SUCCEEDED)
+    backup(day + dt.timedelta(days=3), RunStatus.SUCCEEDED, pruned_at=timezone.now())
+    backup(day + dt.timedelta(days=4), RunStatus.FAILED, error="pg_dump: out of disk")
+    newest_restorable = day + dt.timedelta(days=2, minutes=2)
+    beta_backed_up = selectors.last_backup(beta.cooperative()) is not None
     with CaptureQueriesContext(connection) as queries:
         page = console.get("/console/").content.decode()
     alpha_row = page.split('data-slug="alpha"')[1].split("</tr>")[0]
     beta_row = page.split('data-slug="beta"')[1].split("</tr>")[0]
-    assert "2026-03-02 01:32" in alpha_row and "Succeeded" in alpha_row
-    assert "None recorded" in beta_row
+    assert f"{newest_restorable:%Y-%m-%d %H:%M}" in alpha_row and "Succeeded" in alpha_row
+    assert ("None recorded" in beta_row) is not beta_backed_up
     # The panel of failing drills reads restores (joined to their backups); the column reads backups once.
     backup_reads = [q["sql"] for q in queries.captured_queries if 'FROM "backups_backup"' in q["sql"]]
     assert len(backup_reads) == 1, backup_reads
-    assert selectors.last_backup(cooperative).at == dt.datetime(2026, 3, 2, 1, 32, tzinfo=dt.UTC)  # type: ignore[union-attr]
-    assert selectors.last_backup(beta.cooperative()) is None
+    assert selectors.last_backup(cooperative).at == newest_restorable  # type: ignore[union-attr]
 
 
 def test_detail_shows_identity_domains_usage_schema_and_history(console: Client, alpha: Workspace) -> None:
