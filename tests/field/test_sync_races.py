@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -12,13 +11,6 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 
 from core_banking.lending.models import Loan, LoanTransaction
-from core_banking.lending.services import (
-    loan_application_decide,
-    loan_application_submit,
-    loan_disburse,
-    loan_product_create,
-)
-from core_banking.organisation.models import Branch
 from core_banking.staff.roles import Role
 from core_banking.staff.services import staff_user_create
 from field.models import FieldDevice, FieldRecord
@@ -27,6 +19,7 @@ from notifications.models import OutboxMessage
 from tenants.models import Cooperative
 from tenants.services import AdminSpec, CooperativeSpec, cooperative_provision
 from tests.core_banking.lending.conftest import journal_balanced, ledger_balance
+from tests.core_banking.lending.desk import disbursed_loan, lending_desk
 from tests.core_banking.savings.conftest import make_member
 from tests.core_banking.threads import in_threads
 
@@ -45,59 +38,15 @@ def book(django_db_setup: None, django_db_blocker: Any) -> tuple[Cooperative, in
             admin=AdminSpec(username="admin", password=None, email="admin@field-races.example"),
         )
         with tenant_context(cooperative):
-            head_office = Branch.objects.get(is_head_office=True)
-            officer = staff_user_create(
-                actor=None,
-                username="officer",
-                password="race-secret-1",
-                roles=[Role.LOAN_OFFICER.value],
-                home_branch=head_office,
-            )
+            desk = lending_desk(password="race-secret-1")
             collector = staff_user_create(
                 actor=None,
                 username="collector",
                 password="race-secret-1",
                 roles=[Role.FIELD_OFFICER.value],
-                home_branch=head_office,
+                home_branch=desk.head_office,
             )
-            approver = staff_user_create(
-                actor=None,
-                username="approver",
-                password="race-secret-1",
-                roles=[Role.APPROVER.value],
-                approver_level=1,
-                home_branch=head_office,
-            )
-            product = loan_product_create(
-                actor=None,
-                code="GEN",
-                name="General loan",
-                product_type="ordinary",
-                annual_rate=Decimal("12"),
-                rate_effective_from=dt.date(2025, 1, 1),
-                default_installments=12,
-                maximum_installments=12,
-                interest_method="declining",
-                days_in_year="360",
-                days_in_month="30",
-                frequency="monthly",
-            )
-            member = make_member("HO-000001")
-            application = loan_application_submit(
-                actor=officer,
-                member_id=member.pk,
-                product_id=product.pk,
-                amount_minor=120_000_00,
-                installments=12,
-                applied_on=dt.date(2026, 2, 2),
-            ).application
-            loan_application_decide(actor=approver, application_id=application.pk, decision="approved")
-            loan = loan_disburse(
-                actor=None,
-                application_id=application.pk,
-                disbursed_on=dt.date(2026, 2, 5),
-                idempotency_key="disb",
-            )
+            loan = disbursed_loan(desk, make_member("HO-000001"))
             device, _token = field_device_register(actor=collector, label="race phone")
         connection.close()
     return cooperative, loan.pk, device.pk

@@ -19,25 +19,19 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from core_banking.lending.services import (
-    loan_application_decide,
-    loan_application_submit,
-    loan_disburse,
-    loan_product_create,
     loan_repay,
 )
 from core_banking.members.models import Member
-from core_banking.organisation.models import Branch
 from core_banking.savings import services as savings_services
 from core_banking.savings.batch import DepositRequest, savings_deposit_batch
 from core_banking.savings.models import SavingsProduct
 from core_banking.savings.services import savings_account_open, savings_deposit, savings_withdraw
-from core_banking.staff.roles import Role
-from core_banking.staff.services import staff_user_create
 from notifications.models import MessageKind, OutboxMessage, OutboxStatus
 from notifications.services import outbox_enqueue
 from notifications.twilio_fake import FakeTwilio
 from tenants.models import Cooperative
 from tenants.services import AdminSpec, CooperativeSpec, cooperative_provision
+from tests.core_banking.lending.desk import disbursed_loan, lending_desk
 from tests.core_banking.savings.conftest import OPENED, make_member
 from tests.core_banking.threads import in_threads
 from tests.notifications.conftest import committed, phone, relay, rows
@@ -169,53 +163,11 @@ def test_outbox_enqueue_writes_opted_out_and_no_recipient_as_the_member_is(book:
 def loans(book: Cooperative, django_db_blocker: Any) -> dict[str, int]:
     """Two disbursed loans, one to a member who asked for no SMS: loan ids by who."""
     with django_db_blocker.unblock(), tenant_context(book):
-        head_office = Branch.objects.get(is_head_office=True)
-        officer = staff_user_create(
-            actor=None,
-            username="officer",
-            password="optout-secret-1",
-            roles=[Role.LOAN_OFFICER.value],
-            home_branch=head_office,
-        )
-        approver = staff_user_create(
-            actor=None,
-            username="approver",
-            password="optout-secret-1",
-            roles=[Role.APPROVER.value],
-            approver_level=1,
-            home_branch=head_office,
-        )
-        product = loan_product_create(
-            actor=None,
-            code="GEN",
-            name="General loan",
-            product_type="ordinary",
-            annual_rate=Decimal("12"),
-            rate_effective_from=dt.date(2025, 1, 1),
-            default_installments=12,
-            maximum_installments=12,
-            interest_method="declining",
-            days_in_year="360",
-            days_in_month="30",
-            frequency="monthly",
-        )
+        desk = lending_desk(password="optout-secret-1")
         ids: dict[str, int] = {}
         for who, number, opted_out in (("quiet", "HO-300001", True), ("loud", "HO-300002", False)):
-            member = _member(number, opted_out=opted_out)
-            application = loan_application_submit(
-                actor=officer,
-                member_id=member.pk,
-                product_id=product.pk,
-                amount_minor=120_000_00,
-                installments=12,
-                applied_on=dt.date(2026, 2, 2),
-            ).application
-            loan_application_decide(actor=approver, application_id=application.pk, decision="approved")
-            ids[who] = loan_disburse(
-                actor=None,
-                application_id=application.pk,
-                disbursed_on=dt.date(2026, 2, 5),
-                idempotency_key=f"disb-{who}",
+            ids[who] = disbursed_loan(
+                desk, _member(number, opted_out=opted_out), idempotency_key=f"disb-{who}"
             ).pk
         connection.close()
     return ids
