@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import bench_workspace, machine, run_in_own_database, say
+from bench.common import bench_workspace, committed_insert_floor, machine, run_in_own_database, say
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "books.json"
@@ -113,28 +113,6 @@ def _single_postings(account_ids: list[int]) -> dict[str, Any]:
         )
     elapsed = time.perf_counter() - started
     return {"deposits": DEPOSITS, "seconds": round(elapsed, 3), "per_s": round(DEPOSITS / elapsed)}
-
-
-def _commit_floor() -> dict[str, Any]:
-    """One-row INSERTs, each committed on its own (synchronous_commit on), over the same connection.
-
-    No posting can commit faster than the disk flushes a commit: this is the machine's ceiling for
-    single postings at the moment of the run (it moves with the disk's load).
-    """
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE floor_commit (id bigserial PRIMARY KEY, amount bigint)")
-    raw = connection.connection
-    assert raw is not None
-    count = min(DEPOSITS, 3_000)
-    started = time.perf_counter()
-    for number in range(count):
-        raw.execute("INSERT INTO floor_commit (amount) VALUES (%s)", (number,), prepare=True)
-    elapsed = time.perf_counter() - started
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE floor_commit")
-    return {"inserts": count, "per_s": round(count / elapsed), "ms_each": round(elapsed / count * 1000, 3)}
 
 
 def _batch_postings(account_ids: list[int]) -> dict[str, Any]:
@@ -259,9 +237,9 @@ def _run() -> int:
     with tenant_context(cooperative):
         account_ids = _accounts()
         say(f"  {len(account_ids)} accounts in {BRANCHES} branches")
-        commit_floor = _commit_floor()
+        commit_floor = committed_insert_floor()
         single = _single_postings(account_ids)
-        commit_floor_after = _commit_floor()
+        commit_floor_after = committed_insert_floor()
         say(
             f"  single postings: {single['per_s']}/s (bare committed INSERTs: {commit_floor['per_s']}/s "
             f"before, {commit_floor_after['per_s']}/s after)"

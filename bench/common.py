@@ -84,3 +84,26 @@ def bench_workspace(slug: str) -> Any:
         spec=CooperativeSpec(name="Bench samity", slug=slug, country="BD"),
         admin=AdminSpec(username="admin", password=None, email="admin@bench.example"),
     )
+
+
+def committed_insert_floor(count: int = 3_000) -> dict[str, Any]:
+    """One-row INSERTs, each committed on its own (synchronous_commit on), over the same connection.
+
+    No posting can commit faster than the disk flushes a commit: this is the machine's ceiling for
+    single postings at the moment of the run (it moves with the disk's load).
+    """
+    import time
+
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE floor_commit (id bigserial PRIMARY KEY, amount bigint)")
+    raw = connection.connection
+    assert raw is not None
+    started = time.perf_counter()
+    for number in range(count):
+        raw.execute("INSERT INTO floor_commit (amount) VALUES (%s)", (number,), prepare=True)
+    elapsed = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE floor_commit")
+    return {"inserts": count, "per_s": round(count / elapsed), "ms_each": round(elapsed / count * 1000, 3)}

@@ -226,9 +226,19 @@ class _Applied:
 
 
 def _pay(
-    loan: Loan, product: LoanProduct, rows: list[LoanInstallment], amount: int, value_date: dt.date
+    loan: Loan,
+    product: LoanProduct,
+    rows: list[LoanInstallment],
+    amount: int,
+    value_date: dt.date,
+    *,
+    floor: int | None = None,
 ) -> _Applied:
-    """Split ``amount`` over the loan's instalments and write it into ``rows`` (not yet saved)."""
+    """Split ``amount`` over the loan's instalments and write it into ``rows`` (not yet saved).
+
+    ``floor``, when the caller knows it, is what is owed without interest over all the unpaid
+    instalments; a caller holding only the instalments the payment reaches must give it.
+    """
     order = list(product.allocation_order)
     due = [_owed(row) for row in rows if row.due_date <= value_date]
     if amount <= sum(owed.total for owed in due):
@@ -240,15 +250,16 @@ def _pay(
     # The payoff is never less than the principal, fees and penalties still owed (its interest part
     # is never negative): a payment below that neither settles nor overpays, and the engine need
     # not work the payoff out (an advance payment of the next instalment, typically).
-    floor = sum(
-        row.principal_minor
-        - row.principal_paid_minor
-        + row.fee_minor
-        - row.fee_paid_minor
-        + row.penalty_minor
-        - row.penalty_paid_minor
-        for row in rows
-    )
+    if floor is None:
+        floor = sum(
+            row.principal_minor
+            - row.principal_paid_minor
+            + row.fee_minor
+            - row.fee_paid_minor
+            + row.penalty_minor
+            - row.penalty_paid_minor
+            for row in rows
+        )
     if amount >= floor:
         quote = _quote(loan, rows, value_date)
         if amount > quote.total_minor:
@@ -440,8 +451,15 @@ def _receivable_share(loan: Loan, split: allocation.Split, *, closes: bool) -> i
 
 
 def _message_context(
-    loan: Loan, rows: list[LoanInstallment], amount: int, value_date: dt.date
+    loan: Loan,
+    rows: list[LoanInstallment],
+    amount: int,
+    value_date: dt.date,
+    *,
+    outstanding_minor: int | None = None,
 ) -> dict[str, Any]:
+    """What the "instalment received" SMS says. ``outstanding_minor`` is given by a caller holding
+    only some of the unpaid instalments (the next one due among them)."""
     open_rows = [(row, total) for row in rows if (total := _owed(row).total) > 0]
     upcoming = next(
         (item for item in open_rows if item[0].due_date >= value_date), open_rows[0] if open_rows else None
@@ -451,7 +469,9 @@ def _message_context(
         "currency": workspace_currency(),
         "loan": loan.number,
         "value_date": value_date.isoformat(),
-        "outstanding_minor": sum(total for _row, total in open_rows),
+        "outstanding_minor": (
+            outstanding_minor if outstanding_minor is not None else sum(total for _row, total in open_rows)
+        ),
         "next_due_date": upcoming[0].due_date.isoformat() if upcoming else None,
         "next_due_minor": upcoming[1] if upcoming else 0,
     }
@@ -1116,7 +1136,7 @@ def _from_json(model: type[Any], data: dict[str, Any]) -> Any:
 
 _REPAYMENT_CONTEXT_SQL = (
     "SELECT lending_repayment_context(%(loan_id)s::bigint, %(key)s::text, %(value_date)s::date,"
-    " %(day_check)s::boolean, %(lock_prefix)s::text, %(cash_code)s::text)"
+    " %(day_check)s::boolean, %(lock_prefix)s::text, %(cash_code)s::text, %(amount)s::bigint)"
 )
 
 _REPAY_GUARD = """UPDATE lending_loan SET principal_outstanding_minor = %(outstanding)s::bigint,
@@ -1170,7 +1190,8 @@ def _repay_in_two_statements(
     memo: str,
 ) -> LoanTransaction:
     """An instalment paid in cash (on, after or before its date): the reads after the loan's lock in one
-    statement (``lending_repayment_context``, migration 0005), the split in Python, then the entry,
+    statement (``lending_repayment_context``, migrations 0005 and 0007: only the instalments the
+    payment reaches, with totals over the rest), the split in Python, then the entry,
     the instalments, the loan, the repayment row and the SMS in one statement (``posting_statement``).
 
     Raises ``_NotTheCommonCase`` (the caller rolls back and goes step by step) for a key seen
@@ -1192,6 +1213,7 @@ def _repay_in_two_statements(
                 # The branch's day lock, named as ``day_lock_key`` names it; the function adds the id.
                 "lock_prefix": day_lock_prefix(),
                 "cash_code": cash_account or "",
+                "amount": amount_minor,
             },
         )
         (answer,) = cursor.fetchone()
@@ -1221,19 +1243,27 @@ def _repay_in_two_statements(
         penalty_income_account=Account(code=product_data["penalty_income"]),
     )
     loan.product = product
-    # Only the instalments not fully paid: plain objects with the model's attribute names (the
-    # split reads and writes attributes only), cheaper than model instances on the hot path.
+    # The unpaid instalments the payment reaches (all those due, then oldest first), and the first
+    # due on or after the day: plain objects with the model's attribute names (the split reads and
+    # writes attributes only), cheaper than model instances on the hot path.
     rows = cast(list[LoanInstallment], [_open_installment(row) for row in context["rows"] or []])
-    owed = [_owed(row) for row in rows]
-    due_total = sum(item.total for item, row in zip(owed, rows, strict=True) if row.due_date <= value_date)
-    floor = sum(item.total - item.interest for item in owed)
+    unpaid = context["open"]
+    due_total = sum(_owed(row).total for row in rows if row.due_date <= value_date)
+    floor = unpaid["floor"]
     if amount_minor >= floor or (
         amount_minor > due_total and product.prepayment_strategy != PrepaymentStrategy.ADVANCE
     ):
         raise _NotTheCommonCase  # a payoff to work out, or a recast: step by step, with every row
-    applied = _pay(loan, product, rows, amount_minor, value_date)
-    if applied.settled or applied.recast or all(_owed(row).total == 0 for row in rows):
-        raise _NotTheCommonCase  # settling, recasting and closing: step by step
+    applied = _pay(loan, product, rows, amount_minor, value_date, floor=floor)
+    if (
+        applied.settled
+        or applied.recast
+        or applied.split.unapplied
+        or all(_owed(row).total == 0 for row in rows)
+    ):
+        # Settling, recasting and closing: step by step. (Below the floor the amount is applied in
+        # full and leaves an unpaid instalment among those returned; checked all the same.)
+        raise _NotTheCommonCase
     split = applied.split
     from_receivable = _receivable_share(loan, split, closes=False)
     changed = [row for row in rows if getattr(row, "_loaded_state", None) != _state(row)]
@@ -1252,7 +1282,9 @@ def _repay_in_two_statements(
     loan.principal_outstanding_minor -= split.total("principal")
     loan.interest_receivable_minor -= from_receivable
     member = context["member"]
-    message_context = _message_context(loan, rows, amount_minor, value_date)
+    message_context = _message_context(
+        loan, rows, amount_minor, value_date, outstanding_minor=unpaid["owed"] - split.applied
+    )
     parameters |= {
         "loan_id": loan.pk,
         "outstanding": loan.principal_outstanding_minor,
