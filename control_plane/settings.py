@@ -307,6 +307,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.reminder_tasks.reminders_daily",
         "schedule": 15 * 60,
     },
+    # Staff who may resend are e-mailed about dead messages, once a workspace day each.
+    "workspace-notifications-staff-alerts": {
+        "task": "notifications.tasks.staff_alerts",
+        "schedule": 60 * 60,
+    },
 }
 # Seconds between worker heartbeats; /healthz fails when none is younger than three of them.
 COOPCORE_WORKER_HEARTBEAT_SECONDS = 10

@@ -21,7 +21,7 @@ from core_banking.staff.models import StaffProfile
 from notifications import selectors
 from notifications.delivery import outbox_message_resend, sms_opt_out_record, sms_opt_out_remove
 from notifications.models import OutboxMessage, SmsOptOut
-from notifications.views import RESEND_CAPABILITY, VIEW_CAPABILITIES, visible_messages
+from notifications.selectors import RESEND_CAPABILITY, VIEW_CAPABILITIES, visible_messages
 
 TAGS = ["notifications"]
 

@@ -6,6 +6,7 @@ message and a committed one never loses its message); a relay sends it afterward
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -186,3 +187,31 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_phone} {self.outcome}"
+
+
+class StaffAlertKind(models.TextChoices):
+    DEAD_LETTERS = "dead_letters", _("Messages that could not be sent")
+
+
+class StaffAlert(models.Model):
+    """An e-mail sent to a staff user about something that needs them; at most one of a kind a day."""
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=32, choices=StaffAlertKind.choices)
+    # The workspace's local date the alert was for.
+    day = models.DateField()
+    # How many messages it named.
+    count = models.PositiveIntegerField()
+    email = models.EmailField()
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind", "day"], name="notifications_staff_alert_once_a_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.day} → {self.user_id}"

@@ -13,6 +13,7 @@ from django.core.cache import cache
 
 from notifications.email_channel import outbox_email_run
 from notifications.relay import outbox_relay_run
+from notifications.staff_alerts import staff_dead_letter_alerts_send
 from tenants.db import current_cooperative, current_schema
 
 logger = structlog.get_logger(__name__)
@@ -73,3 +74,14 @@ def _queue_run() -> None:
         outbox_relay.apply_async(queue=queue)
     else:
         outbox_relay.apply_async()
+
+
+@shared_task(name="notifications.tasks.staff_alerts")
+def staff_alerts() -> dict[str, int]:
+    """Hourly per workspace: e-mail staff about dead messages (each staff user once a workspace day)."""
+    if current_cooperative() is None:
+        raise RuntimeError(f"This task runs inside a cooperative's workspace, not in {current_schema()!r}")
+    report = staff_dead_letter_alerts_send()
+    if report.sent or report.failed:
+        logger.info("staff_alerts", **report.as_dict())
+    return report.as_dict()

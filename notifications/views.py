@@ -16,7 +16,6 @@ from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -34,13 +33,12 @@ from notifications import selectors
 from notifications.delivery import delivery_status_record, outbox_message_resend
 from notifications.inbound_views import inbound_rows
 from notifications.models import OutboxMessage
+from notifications.selectors import RESEND_CAPABILITY, VIEW_CAPABILITIES, visible_messages
 from tenants.db import current_cooperative
 
 logger = structlog.get_logger(__name__)
 
 PAGE_SIZE = 50
-VIEW_CAPABILITIES = (Capability.MANAGE_MEMBERS, Capability.POST_TRANSACTIONS)
-RESEND_CAPABILITY = Capability.MANAGE_MEMBERS
 
 
 def public_request_url(request: HttpRequest) -> str:
@@ -93,14 +91,6 @@ def _staff(request: HttpRequest, capabilities: tuple[Capability, ...]) -> StaffP
 
         raise PermissionDenied
     return profile
-
-
-def visible_messages(profile: StaffProfile, queryset: QuerySet[OutboxMessage]) -> QuerySet[OutboxMessage]:
-    """A branch-bound user sees the messages of their branches' members only."""
-    branch_ids = profile.visible_branch_ids()
-    if branch_ids is None:
-        return queryset
-    return queryset.filter(member_id__in=Member.objects.filter(branch_id__in=branch_ids).values("id"))
 
 
 @login_required
