@@ -37,12 +37,15 @@ from core_banking.lending.services.provisions import (
     provision_rates_ensure,
     provision_rates_set,
 )
+from core_banking.lending.services.repay_batch import BatchRepayment, RepaymentRequest, loan_repay_batch
 from core_banking.lending.services.write_off import loan_recovery, loan_write_off
 
 __all__ = [
+    "BatchRepayment",
     "GuarantorInput",
     "PayoffQuote",
     "ProvisionBucket",
+    "RepaymentRequest",
     "approval_levels_set",
     "document_template_restore_default",
     "document_template_save",
@@ -59,6 +62,7 @@ __all__ = [
     "loan_rate_schedule",
     "loan_recovery",
     "loan_repay",
+    "loan_repay_batch",
     "loan_repayment_reverse",
     "loan_sub_type_create",
     "loan_sub_types_seed",
