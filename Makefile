@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 SERVICES := $(PY) -m control_plane.devservices exec --
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint typecheck migrations-check messages chromium bench bench-provisioning bench-books bench-members bench-lending bench-control-plane bench-notifications install clean-data
+.PHONY: run test lint typecheck migrations-check messages chromium bench bench-provisioning bench-books bench-members bench-lending bench-control-plane bench-notifications bench-field install clean-data
 
 install: $(INSTALLED)
 
@@ -52,7 +52,7 @@ chromium:
 test: $(INSTALLED) messages chromium lint migrations-check
 	$(SERVICES) $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
-bench: bench-provisioning bench-books bench-members bench-lending bench-control-plane bench-notifications
+bench: bench-provisioning bench-books bench-members bench-lending bench-control-plane bench-notifications bench-field
 
 bench-provisioning: $(INSTALLED)
 	$(SERVICES) $(PY) -m bench.provisioning
@@ -71,6 +71,9 @@ bench-control-plane: $(INSTALLED)
 
 bench-notifications: $(INSTALLED)
 	$(SERVICES) $(PY) -m bench.notifications
+
+bench-field: $(INSTALLED)
+	$(SERVICES) $(PY) -m bench.field
 
 clean-data:
 	rm -rf .data

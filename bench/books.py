@@ -17,7 +17,6 @@ batch_copy_floor_ratio and trial_balance_ms_1m_lines.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import os
 import statistics
@@ -26,7 +25,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import bench_workspace, committed_insert_floor, machine, run_in_own_database, say
+from bench.common import (
+    bench_workspace,
+    committed_insert_floor,
+    copy_floor_seconds,
+    machine,
+    run_in_own_database,
+    say,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "books.json"
@@ -129,42 +135,6 @@ def _batch_postings(account_ids: list[int]) -> dict[str, Any]:
     return {"deposits": DEPOSITS, "seconds": round(elapsed, 3), "per_s": round(DEPOSITS / elapsed)}
 
 
-def _copy_floor() -> float:
-    """Median seconds to COPY DEPOSITS bare entries and 2x lines into tables of the journal's shape."""
-    from django.db import connection, transaction
-
-    entries = io.StringIO()
-    lines = io.StringIO()
-    for number in range(DEPOSITS):
-        hashes = f"{'a' * 64}\t{'b' * 64}\t{'c' * 64}"
-        entries.write(f"{number}\t2026-11-24\t1\tDeposit\tcopy-{number}\t{hashes}\t\\N\t{POSTED_AT}\t\\N\n")
-        lines.write(f"{2 * number}\t{number}\t1\t{1000 + number}\t0\n")
-        lines.write(f"{2 * number + 1}\t{number}\t2\t0\t{1000 + number}\n")
-    entry_rows, line_rows = entries.getvalue(), lines.getvalue()
-    timings = []
-    for _ in range(5):
-        # Ordinary (logged) tables of the journal's shape, without its indexes and triggers; the
-        # COPY and its commit are timed, as a posting's writes and commit are.
-        with connection.cursor() as cursor:
-            cursor.execute("CREATE TABLE floor_entry (LIKE ledger_journalentry)")
-            cursor.execute("CREATE TABLE floor_line (LIKE ledger_journalline)")
-        started = time.perf_counter()
-        with transaction.atomic(), connection.cursor() as cursor:
-            with cursor.copy(
-                "COPY floor_entry (id, value_date, branch_id, memo, idempotency_key, payload_hash, "
-                "previous_hash, entry_hash, reverses_id, posted_at, posted_by_id) FROM STDIN"
-            ) as copy:
-                copy.write(entry_rows)
-            with cursor.copy(
-                "COPY floor_line (id, entry_id, account_id, debit_minor, credit_minor) FROM STDIN"
-            ) as copy:
-                copy.write(line_rows)
-        timings.append(time.perf_counter() - started)
-        with connection.cursor() as cursor:
-            cursor.execute("DROP TABLE floor_entry, floor_line")
-    return statistics.median(timings)
-
-
 def _fill_journal(target_lines: int) -> int:
     """Grow the journal to ``target_lines`` lines over a year and 10 branches, through the batch path."""
     from core_banking.ledger.models import JournalLine
@@ -245,7 +215,7 @@ def _run() -> int:
             f"before, {commit_floor_after['per_s']}/s after)"
         )
         batch = _batch_postings(account_ids)
-        floor_s = _copy_floor()
+        floor_s = copy_floor_seconds(DEPOSITS)
         ratio = batch["seconds"] / floor_s
         say(f"  batch postings: {batch['per_s']}/s; COPY floor {floor_s * 1000:.1f} ms; ratio {ratio:.1f}x")
         lines = _fill_journal(JOURNAL_LINES)

@@ -107,3 +107,47 @@ def committed_insert_floor(count: int = 3_000) -> dict[str, Any]:
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE floor_commit")
     return {"inserts": count, "per_s": round(count / elapsed), "ms_each": round(elapsed / count * 1000, 3)}
+
+
+def copy_floor_seconds(count: int) -> float:
+    """Median seconds to COPY ``count`` bare journal entries and twice as many lines, and commit.
+
+    Into ordinary (logged) tables of the journal's shape, without its indexes and triggers: the
+    least any batch posting of ``count`` entries can cost on this machine at this moment.
+    """
+    import io
+    import statistics
+    import time
+
+    from django.db import connection, transaction
+
+    entries = io.StringIO()
+    lines = io.StringIO()
+    hashes = f"{'a' * 64}\t{'b' * 64}\t{'c' * 64}"
+    for number in range(count):
+        entries.write(
+            f"{number}\t2026-11-24\t1\tDeposit\tcopy-{number}\t{hashes}\t\\N\t2026-11-24 10:00:00+00\t\\N\n"
+        )
+        lines.write(f"{2 * number}\t{number}\t1\t{1000 + number}\t0\n")
+        lines.write(f"{2 * number + 1}\t{number}\t2\t0\t{1000 + number}\n")
+    entry_rows, line_rows = entries.getvalue(), lines.getvalue()
+    timings = []
+    for _ in range(5):
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE TABLE floor_entry (LIKE ledger_journalentry)")
+            cursor.execute("CREATE TABLE floor_line (LIKE ledger_journalline)")
+        started = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cursor:
+            with cursor.copy(
+                "COPY floor_entry (id, value_date, branch_id, memo, idempotency_key, payload_hash, "
+                "previous_hash, entry_hash, reverses_id, posted_at, posted_by_id) FROM STDIN"
+            ) as copy:
+                copy.write(entry_rows)
+            with cursor.copy(
+                "COPY floor_line (id, entry_id, account_id, debit_minor, credit_minor) FROM STDIN"
+            ) as copy:
+                copy.write(line_rows)
+        timings.append(time.perf_counter() - started)
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE floor_entry, floor_line")
+    return statistics.median(timings)
