@@ -45,6 +45,7 @@ urlpatterns = [
     path("cash/", include("core_banking.cash.urls")),
     path("organisation/", include("core_banking.organisation.urls")),
     path("lending/", include("core_banking.lending.urls")),
+    path("field/collections/", include("field.urls")),
     path("notifications/texts/", include("notifications.texts_urls")),
     path("notifications/", include("notifications.urls")),
     # The SMS gateway's delivery reports, on the workspace's own host (notifications/views.py).

@@ -1,15 +1,26 @@
-"""Field collection API: register a device, revoke it, sync its records (docs/field-sync.md)."""
+"""Field collection API: register a device, revoke it, sync its records of every kind (docs/field-sync.md)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any, cast
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_field
 from rest_framework import serializers, status
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from control_plane.errors import BusinessRuleViolation, ErrorCode
+from core_banking.members.identity import (
+    NationalIdInvalid,
+    PhoneInvalid,
+    national_id_normalise,
+    phone_normalise,
+)
+from core_banking.members.services import MESSAGE_LANGUAGES, cooperative_country
 from core_banking.staff.api_base import StaffApiView
 from core_banking.staff.roles import Capability
 from field import services
@@ -64,21 +75,186 @@ class DeviceRevokeView(StaffApiView):
 
 
 class SyncItemSerializer(serializers.Serializer):
+    """What every item carries; each kind adds its own fields (the subclasses below)."""
+
     client_uuid = serializers.UUIDField()
     device_sequence = serializers.IntegerField(min_value=0)
     device_time = serializers.DateTimeField()
-    kind = serializers.ChoiceField(choices=RecordKind.choices)
+    # Checked by hand, not a ChoiceField: the schema names one choice set per field name, and
+    # "kind" is taken by other apps' choice sets.
+    kind = serializers.CharField(
+        help_text="instalment, savings_deposit, withdrawal_request, attendance, admission"
+    )
+
+    def validate_kind(self, value: str) -> str:
+        if value not in RecordKind.values:
+            raise serializers.ValidationError(
+                _("One of %(kinds)s.") % {"kinds": ", ".join(RecordKind.values)}
+            )
+        return value
+
+    def payload(self, data: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+class InstalmentItemSerializer(SyncItemSerializer):
     loan = serializers.IntegerField(min_value=1)
     amount_minor = serializers.IntegerField(min_value=1)
     value_date = serializers.DateField()
     paid_by_member = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
 
+    def payload(self, data: dict[str, Any]) -> dict[str, Any]:
+        return services.instalment_payload(
+            loan_id=data["loan"],
+            amount_minor=data["amount_minor"],
+            value_date=data["value_date"],
+            paid_by_member_id=data["paid_by_member"],
+        )
+
+
+class DepositItemSerializer(SyncItemSerializer):
+    account = serializers.IntegerField(min_value=1)
+    amount_minor = serializers.IntegerField(min_value=1)
+    value_date = serializers.DateField()
+    paid_by_member = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+
+    def payload(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "account": data["account"],
+            "amount_minor": data["amount_minor"],
+            "value_date": data["value_date"].isoformat(),
+            "paid_by_member": data["paid_by_member"],
+        }
+
+
+class WithdrawalItemSerializer(SyncItemSerializer):
+    account = serializers.IntegerField(min_value=1)
+    amount_minor = serializers.IntegerField(min_value=1)
+    value_date = serializers.DateField()
+
+    def payload(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "account": data["account"],
+            "amount_minor": data["amount_minor"],
+            "value_date": data["value_date"].isoformat(),
+        }
+
+
+class AttendanceItemSerializer(SyncItemSerializer):
+    group = serializers.IntegerField(min_value=1)
+    meeting_date = serializers.DateField()
+    present = serializers.ListField(child=serializers.IntegerField(min_value=1), max_length=1000)
+    absent = serializers.ListField(child=serializers.IntegerField(min_value=1), max_length=1000)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        both = set(attrs["present"]) & set(attrs["absent"])
+        if both:
+            raise serializers.ValidationError(
+                {"absent": [_("Marked both present and absent: %(ids)s.") % {"ids": sorted(both)}]}
+            )
+        return attrs
+
+    def payload(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "group": data["group"],
+            "meeting_date": data["meeting_date"].isoformat(),
+            "present": list(data["present"]),
+            "absent": list(data["absent"]),
+        }
+
+
+class AdmissionItemSerializer(SyncItemSerializer):
+    group = serializers.IntegerField(min_value=1)
+    full_name = serializers.CharField(max_length=200)
+    phone = serializers.CharField(max_length=32)
+    national_id = serializers.CharField(max_length=40)
+    date_of_birth = serializers.DateField(required=False, allow_null=True, default=None)
+    language = serializers.CharField(help_text="bn, vi, th or en: the language of the member's messages")
+    # data:image/jpeg;base64,… of at most 2 MB decoded; checked here, cleaned when approved.
+    photo = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+    id_scan = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+
+    def validate_language(self, value: str) -> str:
+        if value not in MESSAGE_LANGUAGES:
+            raise serializers.ValidationError(
+                _("One of %(languages)s.") % {"languages": ", ".join(MESSAGE_LANGUAGES)}
+            )
+        return value
+
+    def validate_phone(self, value: str) -> str:
+        try:
+            phone_normalise(value, cooperative_country())
+        except PhoneInvalid as error:
+            raise serializers.ValidationError(_("Not a valid phone number.")) from error
+        return value
+
+    def validate_national_id(self, value: str) -> str:
+        try:
+            national_id_normalise(value, cooperative_country())
+        except NationalIdInvalid as error:
+            raise serializers.ValidationError(
+                _("Not a valid national ID here: %(expected)s.") % {"expected": error.expected}
+            ) from error
+        return value
+
+    def _image(self, value: str) -> str:
+        if value:
+            try:
+                services.admission_image_bytes(value)
+            except ValueError as error:
+                raise serializers.ValidationError(str(error)) from error
+        return value
+
+    def validate_photo(self, value: str) -> str:
+        return self._image(value)
+
+    def validate_id_scan(self, value: str) -> str:
+        return self._image(value)
+
+    def payload(self, data: dict[str, Any]) -> dict[str, Any]:
+        born = data["date_of_birth"]
+        return {
+            "group": data["group"],
+            "full_name": data["full_name"],
+            "phone": data["phone"],
+            "national_id": data["national_id"],
+            "date_of_birth": born.isoformat() if born else None,
+            "language": data["language"],
+            "photo": data["photo"],
+            "id_scan": data["id_scan"],
+        }
+
+
+ITEM_SERIALIZERS: dict[str, type[SyncItemSerializer]] = {
+    RecordKind.INSTALMENT: InstalmentItemSerializer,
+    RecordKind.SAVINGS_DEPOSIT: DepositItemSerializer,
+    RecordKind.WITHDRAWAL_REQUEST: WithdrawalItemSerializer,
+    RecordKind.ATTENDANCE: AttendanceItemSerializer,
+    RecordKind.ADMISSION: AdmissionItemSerializer,
+}
+
+
+def _item_serializer(raw: dict[str, Any]) -> SyncItemSerializer:
+    """The serializer of the item's kind; an unknown kind is answered by the common fields' errors."""
+    kind = raw.get("kind")
+    serializer_class = ITEM_SERIALIZERS.get(kind if isinstance(kind, str) else "", SyncItemSerializer)
+    return serializer_class(data=raw)
+
+
+@extend_schema_field(
+    PolymorphicProxySerializer(
+        component_name="FieldSyncItem",
+        serializers=list(ITEM_SERIALIZERS.values()),
+        resource_type_field_name=None,
+    )
+)
+class SyncItemField(serializers.DictField):
+    """An item as received: checked on its own by its kind's serializer (``ITEM_SERIALIZERS``)."""
+
 
 class SyncSerializer(serializers.Serializer):
     # Each item is validated on its own: one malformed item is answered ``invalid``, the rest synced.
-    items = serializers.ListField(
-        child=serializers.DictField(), allow_empty=False, max_length=services.MAX_BATCH
-    )
+    items = serializers.ListField(child=SyncItemField(), allow_empty=False, max_length=services.MAX_BATCH)
 
 
 class ItemAnswerSerializer(serializers.Serializer):
@@ -98,8 +274,40 @@ class SyncAnswerSerializer(serializers.Serializer):
     items = ItemAnswerSerializer(many=True)
 
 
+# A batch with admissions carries their pictures (at most 2 MB each, a third more in base64): the
+# sync reads up to this much, more than Django's default for other requests (2.5 MB).
+MAX_SYNC_BODY_BYTES = 16 * 1024 * 1024
+
+
+class SyncJSONParser(BaseParser):
+    """JSON read from the request stream with the sync's own size limit.
+
+    Not a ``JSONParser`` subclass on purpose: DRF feeds those ``request.body``, which Django caps at
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE`` for every view.
+    """
+
+    media_type = "application/json"
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        if stream is None:
+            return {}
+        raw = stream.read(MAX_SYNC_BODY_BYTES + 1)
+        if len(raw) > MAX_SYNC_BODY_BYTES:
+            raise BusinessRuleViolation(
+                ErrorCode.VALIDATION_ERROR,
+                _("The batch is larger than %(mb)d MB: send fewer items (admissions one or two at a time).")
+                % {"mb": MAX_SYNC_BODY_BYTES // (1024 * 1024)},
+                fields={"items": [_("Too large.")]},
+            )
+        try:
+            return json.loads(raw.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as error:
+            raise ParseError(_("The body is not valid JSON.")) from error
+
+
 class SyncView(StaffApiView):
     authentication_classes = [DeviceTokenAuthentication]
+    parser_classes = [SyncJSONParser]
 
     @extend_schema(
         operation_id="field_sync",
@@ -115,11 +323,12 @@ class SyncView(StaffApiView):
         answers: list[dict[str, Any] | None] = []
         items: list[services.SyncItem] = []
         for raw in given.validated_data["items"]:
-            item = SyncItemSerializer(data=raw)
-            if item.is_valid():
-                items.append(_item(item.validated_data))
+            item = _item_serializer(raw)
+            if type(item) is not SyncItemSerializer and item.is_valid():
+                items.append(_item(item))
                 answers.append(None)
             else:
+                item.is_valid()
                 answers.append(_invalid(raw, item.errors))
         synced = iter(services.field_sync(device=device, items=items) if items else [])
         body = {"items": [answer if answer is not None else _answered(next(synced)) for answer in answers]}
@@ -145,14 +354,12 @@ def _invalid(raw: dict[str, Any], errors: Any) -> dict[str, Any]:
     }
 
 
-def _item(data: dict[str, Any]) -> services.SyncItem:
+def _item(item: SyncItemSerializer) -> services.SyncItem:
+    data = item.validated_data
     return services.SyncItem(
         client_uuid=data["client_uuid"],
         device_sequence=data["device_sequence"],
         device_time=data["device_time"],
         kind=data["kind"],
-        loan_id=data["loan"],
-        amount_minor=data["amount_minor"],
-        value_date=data["value_date"],
-        paid_by_member_id=data["paid_by_member"],
+        payload=item.payload(data),
     )

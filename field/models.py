@@ -1,4 +1,4 @@
-"""Devices of field collectors and the immutable records they upload (issue 7, first slice)."""
+"""Devices of field collectors and the immutable records they upload (issue 7)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,14 @@ class FieldDevice(models.Model):
 
 class RecordKind(models.TextChoices):
     INSTALMENT = "instalment", _("Loan instalment")
+    SAVINGS_DEPOSIT = "savings_deposit", _("Savings deposit")
+    WITHDRAWAL_REQUEST = "withdrawal_request", _("Withdrawal request")
+    ATTENDANCE = "attendance", _("Attendance")
+    ADMISSION = "admission", _("New member application")
+
+
+# Kinds that carry money the collector took in or paid out.
+MONEY_KINDS = frozenset({RecordKind.INSTALMENT, RecordKind.SAVINGS_DEPOSIT, RecordKind.WITHDRAWAL_REQUEST})
 
 
 class RecordStatus(models.TextChoices):
@@ -43,6 +51,17 @@ class RecordStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
 
 
+class ReviewOutcome(models.TextChoices):
+    """What staff did with a record that needed review (``FieldRecord.review_outcome``)."""
+
+    APPLIED_TO_LOAN = "applied_to_loan", _("Applied as a repayment of a loan")
+    DEPOSITED_TO_SAVINGS = "deposited_to_savings", _("Deposited to a savings account")
+    REFUNDED = "refunded", _("Paid back in cash")
+    WITHDRAWAL_APPROVED = "withdrawal_approved", _("Withdrawal approved and posted")
+    ADMISSION_APPROVED = "admission_approved", _("Member admitted")
+    NOTED = "noted", _("Reviewed, nothing posted")
+
+
 class FieldRecord(models.Model):
     """One collection as the device recorded it, keyed by the device's UUID. Its content never changes."""
 
@@ -52,8 +71,8 @@ class FieldRecord(models.Model):
     device_sequence = models.BigIntegerField()
     device_time = models.DateTimeField()
     received_at = models.DateTimeField()
-    kind = models.CharField(max_length=16, choices=RecordKind.choices)
-    # Instalment: loan, amount_minor, value_date, paid_by_member (when another member brought it).
+    kind = models.CharField(max_length=24, choices=RecordKind.choices)
+    # The kind's fields as the device sent them (docs/field-sync.md); dates as ISO strings.
     payload = models.JSONField()
     content_hash = models.CharField(max_length=64)
     status = models.CharField(max_length=16, choices=RecordStatus.choices)
@@ -70,18 +89,64 @@ class FieldRecord(models.Model):
     entry = models.ForeignKey(
         "ledger.JournalEntry", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    savings_transaction = models.OneToOneField(
+        "savings.SavingsTransaction",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="field_record",
+    )
     flags = models.JSONField(default=list)
     posted_at = models.DateTimeField(null=True, blank=True)
+    # Copied from the payload and the device when stored, for the staff pages' sums and scoping.
+    collector = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="field_records"
+    )
+    value_date = models.DateField(null=True)  # the value date, or the meeting date of an attendance
+    amount_minor = models.BigIntegerField(default=0)
+    # The branch and group the record concerns (its loan's, account's or group's), when known.
+    branch = models.ForeignKey(
+        "organisation.Branch", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    group = models.ForeignKey(
+        "members.MemberGroup", on_delete=models.PROTECT, null=True, blank=True, related_name="field_records"
+    )
+    # Collected cash the service refused, posted from the collector's cash to suspense (2300).
+    suspense_minor = models.BigIntegerField(default=0)
+    # Staff's review of a record that needed it; the sync's own answer (status, entry) stays as given.
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    review_outcome = models.CharField(max_length=24, choices=ReviewOutcome.choices, blank=True)
+    review_note = models.CharField(max_length=300, blank=True)
+    review_entry = models.ForeignKey(
+        "ledger.JournalEntry", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    admitted_member = models.OneToOneField(
+        "members.Member", on_delete=models.PROTECT, null=True, blank=True, related_name="field_admission"
+    )
 
     class Meta:
         verbose_name = _("field record")
         verbose_name_plural = _("field records")
+        indexes = [
+            models.Index(fields=["status", "id"], name="field_record_status"),
+            models.Index(fields=["collector", "value_date"], name="field_record_collector_day"),
+            models.Index(
+                fields=["branch", "id"],
+                condition=models.Q(status="needs_review", reviewed_at__isnull=True),
+                name="field_record_to_review",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["device", "device_sequence"], name="field_record_device_sequence"
             ),
+            models.CheckConstraint(
+                condition=models.Q(suspense_minor__gte=0), name="field_suspense_not_negative"
+            ),
         ]
-        indexes = [models.Index(fields=["status", "id"], name="field_record_status")]
 
     def __str__(self) -> str:
         return str(self.client_uuid)

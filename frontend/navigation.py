@@ -40,6 +40,11 @@ NAVIGATION: tuple[NavEntry, ...] = (
     NavEntry("lending:approvals", _("Approvals"), Capability.APPROVE_LOANS),
     NavEntry("accounting:index", _("Accounting"), Capability.POST_JOURNAL),
     NavEntry("collections:sheet", _("Field collection"), Capability.COLLECT_IN_FIELD),
+    NavEntry(
+        "field_collections:index",
+        _("Field collections"),
+        (Capability.COLLECT_IN_FIELD, Capability.POST_TRANSACTIONS, Capability.VIEW_REPORTS),
+    ),
     NavEntry("reporting:index", _("Reports"), Capability.VIEW_REPORTS),
     NavEntry(
         "notifications:attention", _("Messages"), (Capability.MANAGE_MEMBERS, Capability.POST_TRANSACTIONS)

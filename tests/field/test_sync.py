@@ -124,38 +124,63 @@ def test_the_same_uuid_with_other_content_is_a_conflict_and_the_rest_of_the_batc
         assert ledger_balance("1300-GEN") == AFTER_ONE_EMI
 
 
-def test_cash_for_a_closed_loan_or_above_the_payoff_is_kept_for_review_and_not_posted(
+def test_cash_for_a_closed_loan_or_above_the_payoff_is_held_in_suspense_for_review(
     in_alpha: object, loan: Loan
 ) -> None:
     _, token = register_device(ALPHA, ALPHA.only_here)
     client = device_client(ALPHA, token)
     today = business_date()
+    suspense_before, cash_before = ledger_balance("2300"), ledger_balance("1100-HO")
     payoff = loan_payoff_quote(loan_id=loan.pk, on_date=today).total_minor
-    above = sync(client, instalment(loan.pk, sequence=1, amount=payoff + 1)).json()["items"][0]
-    assert (above["status"], above["http_status"], above["reason_code"]) == (
+    above_item = instalment(loan.pk, sequence=1, amount=payoff + 1)
+    above = sync(client, above_item).json()["items"][0]
+    assert (above["status"], above["http_status"], above["reason_code"], above["flags"]) == (
         "needs_review",
         202,
         "repayment_above_payoff",
+        ["held_in_suspense"],
     )
-    assert above["loan_transaction"] is None
+    assert above["loan_transaction"] is None and above["entry"] is not None
     loan_repay(actor=None, loan_id=loan.pk, amount_minor=payoff, value_date=today, idempotency_key="settle")
     loan.refresh_from_db()
     assert loan.status == LoanStatus.CLOSED
-    entries_before = ledger_balance("1300-GEN"), _repayments(loan)
-    assert entries_before == (0, 1)
-    closed = sync(client, instalment(loan.pk, sequence=2)).json()["items"][0]
-    assert (closed["status"], closed["reason_code"], closed["entry"]) == (
+    assert (ledger_balance("1300-GEN"), _repayments(loan)) == (0, 1)
+    closed_item = instalment(loan.pk, sequence=2)
+    closed = sync(client, closed_item).json()["items"][0]
+    assert (closed["status"], closed["reason_code"], closed["flags"]) == (
         "needs_review",
         "loan_not_active",
-        None,
+        ["held_in_suspense"],
     )
+    # A replay answers the same and posts nothing more.
+    replay = sync(client, closed_item).json()["items"][0]
+    assert replay == {**closed, "status": "duplicate", "http_status": 200}
     with tenant_context(ALPHA.cooperative()):
+        # The loan is untouched; the cash went from the collector's cash (the branch's: this
+        # officer holds no till at the head office) to suspense, one balanced entry each.
         assert (ledger_balance("1300-GEN"), _repayments(loan)) == (0, 1)
+        assert ledger_balance("2300") - suspense_before == -(payoff + 1 + EMI)
+        assert ledger_balance("1100-HO") - cash_before == payoff + payoff + 1 + EMI
         held = FieldRecord.objects.filter(status="needs_review").order_by("device_sequence")
-        assert [(r.payload["amount_minor"], r.reason_code) for r in held] == [
-            (payoff + 1, "repayment_above_payoff"),
-            (EMI, "loan_not_active"),
+        assert [(r.payload["amount_minor"], r.reason_code, r.suspense_minor) for r in held] == [
+            (payoff + 1, "repayment_above_payoff", payoff + 1),
+            (EMI, "loan_not_active", EMI),
         ]
+        entry = held[1].entry
+        assert entry is not None and entry.idempotency_key == f"field:{closed_item['client_uuid']}"
+        assert sorted(
+            (line.account.code, line.debit_minor, line.credit_minor) for line in entry.lines.all()
+        ) == [("1100-HO", EMI, 0), ("2300", 0, EMI)]
+        # The member is told the cash was received, once per record.
+        for item in (above_item, closed_item):
+            (message,) = OutboxMessage.objects.filter(source_ref=f"field:{item['client_uuid']}")
+            assert (message.kind, message.member_id) == ("instalment_received", loan.member_id)
+        assert (
+            OutboxMessage.objects.get(source_ref=f"field:{closed_item['client_uuid']}").context[
+                "amount_minor"
+            ]
+            == EMI
+        )
         assert journal_balanced()
 
 

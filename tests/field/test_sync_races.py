@@ -14,7 +14,7 @@ from core_banking.lending.models import Loan, LoanTransaction
 from core_banking.staff.roles import Role
 from core_banking.staff.services import staff_user_create
 from field.models import FieldDevice, FieldRecord
-from field.services import SyncItem, field_device_register, field_sync
+from field.services import SyncItem, field_device_register, field_sync, instalment_payload
 from notifications.models import OutboxMessage
 from tenants.models import Cooperative
 from tenants.services import AdminSpec, CooperativeSpec, cooperative_provision
@@ -61,9 +61,9 @@ def test_two_identical_batches_at_once_post_each_item_once(book: tuple[Cooperati
             device_sequence=number,
             device_time=now,
             kind="instalment",
-            loan_id=loan_id,
-            amount_minor=EMI,
-            value_date=dt.date(2026, 3 + number, 5),
+            payload=instalment_payload(
+                loan_id=loan_id, amount_minor=EMI, value_date=dt.date(2026, 3 + number, 5)
+            ),
         )
         for number in range(3)
     ]
