@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import datetime as dt
 import hashlib
 import io
@@ -41,7 +42,13 @@ from core_banking.cash.services import cash_account_for_posting
 from core_banking.ledger.models import JournalEntry
 from core_banking.ledger.services import LineSpec, journal_post
 from core_banking.lending.models import Loan, LoanStatus
-from core_banking.lending.services import loan_payoff_quote, loan_repay
+from core_banking.lending.services import (
+    BatchRepayment,
+    RepaymentRequest,
+    loan_payoff_quote,
+    loan_repay,
+    loan_repay_batch,
+)
 from core_banking.members.images import ACCEPTED_FORMATS
 from core_banking.members.models import DocumentKind, Member, MemberGroup, MemberType
 from core_banking.members.services import MemberData, member_create, member_document_upload
@@ -628,10 +635,149 @@ def _sync_one(device: FieldDevice, item: SyncItem, *, writable: bool, business_d
     return _answer(record, status)
 
 
-def field_sync(*, device: FieldDevice, items: list[SyncItem]) -> list[ItemAnswer]:
-    """Store and post a batch from one device, item by item, each in its own transaction.
+def _known_answers(device: FieldDevice, items: list[SyncItem]) -> dict[int, ItemAnswer]:
+    """Answers for the items synced before (duplicate or conflict), by position, in two queries."""
+    earlier = {
+        record.client_uuid: record
+        for record in FieldRecord.objects.filter(client_uuid__in=[item.client_uuid for item in items])
+    }
+    sequences_used = set(
+        FieldRecord.objects.filter(
+            device=device, device_sequence__in=[item.device_sequence for item in items]
+        ).values_list("device_sequence", flat=True)
+    )
+    known: dict[int, ItemAnswer] = {}
+    for position, item in enumerate(items):
+        if item.client_uuid in earlier or item.device_sequence in sequences_used:
+            answer = _existing(device, item, item.content_hash())
+            if answer is not None:
+                known[position] = answer
+    return known
 
-    Call it outside any transaction: each item commits on its own.
+
+@dataclass
+class _Collected:
+    """A new instalment of the batch, with what posting it needs."""
+
+    position: int
+    item: SyncItem
+    record: FieldRecord
+    loan: tuple[Any, ...] | None  # (id, number, branch id, group id), None for an unknown loan
+    paid_by: int | None
+
+
+def _instalments_together(
+    device: FieldDevice, positions: list[int], items: list[SyncItem], business_date: dt.date
+) -> dict[int, ItemAnswer]:
+    """Store and post the batch's new instalments in one transaction (``loan_repay_batch``).
+
+    One commit for the lot instead of one per instalment: the sync of a meeting's collections
+    costs about what one repayment does. Each instalment is still posted exactly as
+    ``loan_repay`` posts it, under its own key; what the lending service refuses is held in
+    suspense as one at a time would be. The records are written last: should a concurrent sync
+    of the same items have stored them first, the whole transaction rolls back (IntegrityError)
+    and the caller takes the items one at a time, which answers them as duplicates.
+    """
+    chosen = [items[position] for position in positions]
+    loans = {
+        row[0]: row
+        for row in Loan.objects.filter(pk__in={int(item.payload["loan"]) for item in chosen}).values_list(
+            "pk", "number", "branch_id", "member__group_id"
+        )
+    }
+    brought_by = {
+        int(item.payload["paid_by_member"]) for item in chosen if item.payload.get("paid_by_member")
+    }
+    members = set(Member.objects.filter(pk__in=brought_by).values_list("pk", flat=True))
+    branches: dict[int, Branch] = {}
+    cash_codes: dict[int, str] = {}
+    home_branch_id = _home_branch_id(device.user)
+    received_at = timezone.now()
+    collected: list[_Collected] = []
+    requests: list[RepaymentRequest] = []
+    by_request: list[_Collected] = []
+    for position, item in zip(positions, chosen, strict=True):
+        loan = loans.get(int(item.payload["loan"]))
+        branch_id: int | None = loan[2] if loan else home_branch_id
+        record = FieldRecord(
+            client_uuid=item.client_uuid,
+            device=device,
+            device_sequence=item.device_sequence,
+            device_time=item.device_time,
+            received_at=received_at,
+            kind=item.kind,
+            payload=dict(item.payload),
+            content_hash=item.content_hash(),
+            status=RecordStatus.QUEUED,
+            flags=_flags(item, received_at, business_date),
+            collector=device.user,
+            value_date=item.day() or timezone.localdate(item.device_time),
+            amount_minor=int(item.payload.get("amount_minor") or 0),
+            branch_id=branch_id,
+            group_id=loan[3] if loan else None,
+        )
+        paid_by = item.payload.get("paid_by_member")
+        entry = _Collected(position, item, record, loan, int(paid_by) if paid_by else None)
+        collected.append(entry)
+        if loan is None or branch_id is None or (entry.paid_by is not None and entry.paid_by not in members):
+            continue  # refused below, one at a time: held in suspense with the service's reason
+        if branch_id not in branches:
+            branches[branch_id] = Branch.objects.get(pk=branch_id)
+            cash_codes[branch_id] = cash_account_for_posting(actor=device.user, branch=branches[branch_id])
+        requests.append(
+            RepaymentRequest(
+                loan_id=loan[0],
+                amount_minor=record.amount_minor,
+                value_date=dt.date.fromisoformat(item.payload["value_date"]),
+                idempotency_key=f"field:{item.client_uuid}",
+                memo=_brought_by(loan[1], entry.paid_by),
+                cash_account=cash_codes[branch_id],
+            )
+        )
+        by_request.append(entry)
+    with transaction.atomic():
+        results = loan_repay_batch(repayments=requests, actor=device.user, channel=Channel.FIELD)
+        outcomes: dict[int, BatchRepayment] = {
+            entry.position: result for entry, result in zip(by_request, results, strict=True)
+        }
+        now = timezone.now()
+        for entry in collected:
+            result = outcomes.get(entry.position)
+            if result is not None and result.error is None:
+                entry.record.status = RecordStatus.CREATED
+                entry.record.loan_transaction_id = result.loan_transaction_id
+                entry.record.entry_id = result.entry_id
+                entry.record.posted_at = now
+            else:
+                # Refused: the same path as one at a time (the refusal explained, the cash held).
+                _post_instalment(entry.record, device)
+        FieldRecord.objects.bulk_create([entry.record for entry in collected])
+    status = {
+        RecordStatus.CREATED: Answer.CREATED,
+        RecordStatus.NEEDS_REVIEW: Answer.NEEDS_REVIEW,
+        RecordStatus.QUEUED: Answer.QUEUED,
+    }
+    return {
+        entry.position: _answer(entry.record, status[RecordStatus(entry.record.status)])
+        for entry in collected
+    }
+
+
+def _retry_answer(item: SyncItem) -> ItemAnswer:
+    return ItemAnswer(
+        client_uuid=str(item.client_uuid),
+        status=Answer.RETRY,
+        reason_code="retry",
+        reason=_("Not stored this time; send it again."),
+    )
+
+
+def field_sync(*, device: FieldDevice, items: list[SyncItem]) -> list[ItemAnswer]:
+    """Store and post a batch from one device.
+
+    New instalments are stored and posted together, in one transaction (``_instalments_together``);
+    every other item, and the instalments again should that transaction fail, one by one, each in
+    its own transaction, so one bad item never holds back the rest. Call it outside any transaction.
     """
     if device.revoked_at is not None:
         raise BusinessRuleViolation(ErrorCode.FIELD_DEVICE_REVOKED, _("This device was revoked."))
@@ -646,22 +792,32 @@ def field_sync(*, device: FieldDevice, items: list[SyncItem]) -> list[ItemAnswer
             raise BusinessRuleViolation(ErrorCode.VALIDATION_ERROR, _("Unknown record kind."))
     writable = workspace_writable()
     business_date = _business_date()
-    answers = []
-    for item in items:
+    answers: dict[int, ItemAnswer] = _known_answers(device, items)
+    uuids_seen: set[uuid.UUID] = set()
+    together = []
+    for position, item in enumerate(items):
+        # A UUID twice in one batch: the second goes one at a time and answers as the first.
+        if (
+            position not in answers
+            and item.kind == RecordKind.INSTALMENT
+            and item.client_uuid not in uuids_seen
+        ):
+            together.append(position)
+        uuids_seen.add(item.client_uuid)
+    if writable and len(together) > 1:
+        # Rolled back as a whole on a database error: these items are taken one at a time below.
+        with contextlib.suppress(IntegrityError, DatabaseError):
+            answers |= _instalments_together(device, together, items, business_date)
+    for position, item in enumerate(items):
+        if position in answers:
+            continue
         try:
-            answers.append(_sync_one(device, item, writable=writable, business_date=business_date))
+            answers[position] = _sync_one(device, item, writable=writable, business_date=business_date)
         except DatabaseError:
             # Rolled back with its own transaction; the other items go on.
-            answers.append(
-                ItemAnswer(
-                    client_uuid=str(item.client_uuid),
-                    status=Answer.RETRY,
-                    reason_code="retry",
-                    reason=_("Not stored this time; send it again."),
-                )
-            )
+            answers[position] = _retry_answer(item)
     FieldDevice.objects.filter(pk=device.pk).update(last_sync_at=timezone.now())
-    return answers
+    return [answers[position] for position in range(len(items))]
 
 
 def field_records_post_queued(*, limit: int = 1000) -> dict[str, int]:

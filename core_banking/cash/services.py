@@ -161,7 +161,10 @@ def cash_holder_ensure(*, actor: Any | None, branch: Branch, user: Any | None = 
                 code=_till_account_code(branch, user.pk),
                 defaults={"name": name[:200], "kind": AccountKind.ASSET, "branch": branch},
             )
-            if account.kind != AccountKind.ASSET or CashHolder.objects.filter(account=account).exists():
+            taken = CashHolder.objects.filter(account=account).first()
+            if taken is not None and taken.branch_id == branch.pk and taken.user_id == user.pk:
+                return taken  # made a moment ago by a concurrent request for the same person
+            if account.kind != AccountKind.ASSET or taken is not None:
                 raise _invalid_holder(f"Account {account.code} is not free to be {user}'s cash.")
         try:
             with transaction.atomic():

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -48,7 +48,6 @@ from core_banking.lending.services.loans import (
     _message_context,
     _owed,
     _pay,
-    _state,
     loan_repay,
 )
 from core_banking.organisation.models import Branch
@@ -161,6 +160,8 @@ class _Loan:
     rows: list[LoanInstallment]
     # A request of this loan went the one-by-one way: every later one of it goes that way too.
     one_by_one: bool = False
+    # Numbers of the instalments the batch's payments reached (the rows to write back).
+    touched: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -255,7 +256,6 @@ def _locked_loans(cursor: Any, loan_ids: list[int]) -> dict[int, _Loan]:
     for values in cursor.fetchall():
         row = SimpleNamespace(**dict(zip(_INSTALLMENT_COLUMNS, values, strict=True)))
         row.pk = row.id
-        row._loaded_state = _state(cast(LoanInstallment, row))
         loans[row.loan_id].rows.append(cast(LoanInstallment, row))
     return loans
 
@@ -300,6 +300,8 @@ def _plan(number: int, request: RepaymentRequest, loan: _Loan) -> _Planned | Non
         cast(Any, loan), loan.product, loan.rows, request.amount_minor, request.value_date, floor=floor
     )
     split = applied.split
+    # Only unpaid rows were read, so a row is changed exactly when the payment reached it.
+    loan.touched.update(split.by_installment)
     from_receivable = min(split.total("interest"), loan.receivable) if loan.accrues_interest else 0
     loan.outstanding -= split.total("principal")
     loan.receivable -= from_receivable
@@ -331,11 +333,13 @@ def _write(cursor: Any, planned: list[_Planned], *, actor: Any | None, channel: 
     ]
     entries = journal_post_batch(postings=postings, actor=actor)
     loans = {step.loan.id: step.loan for step in planned}
+    # Rows were read unpaid: one changed if a payment reached it or it is now paid (``_apply`` marks
+    # any row left owing nothing).
     changed = [
         row
         for loan in loans.values()
         for row in loan.rows
-        if getattr(row, "_loaded_state", None) != _state(row)
+        if row.number in loan.touched or row.paid_on is not None
     ]
     cursor.execute(
         _UPDATE_INSTALLMENTS_SQL,
