@@ -1,0 +1,1 @@
+"""Data migration: a cooperative's old records brought in from spreadsheets and exports (P3)."""
