@@ -63,7 +63,11 @@ def test_a_branch_manager_is_told_of_the_dead_messages_of_their_branch_once_a_da
     with tenant_context(alpha.cooperative()):
         branch = Branch.objects.get(code="BR1")
         manager = _staff(
-            "br1-manager", [Role.BRANCH_MANAGER.value], email="manager@br1.example", branch=branch
+            "br1-manager",
+            [Role.BRANCH_MANAGER.value],
+            email="manager@br1.example",
+            branch=branch,
+            language="en",
         )
         # Dead messages the manager may already see (committed by other tests), then three of ours:
         # two to members of the manager's branch, one to a head-office member they cannot see.
