@@ -46,6 +46,7 @@ urlpatterns = [
     path("organisation/", include("core_banking.organisation.urls")),
     path("lending/", include("core_banking.lending.urls")),
     path("field/collections/", include("field.urls")),
+    path("field/", include("field.app_urls")),
     path("notifications/texts/", include("notifications.texts_urls")),
     path("notifications/", include("notifications.urls")),
     # The SMS gateway's delivery reports, on the workspace's own host (notifications/views.py).

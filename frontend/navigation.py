@@ -39,10 +39,10 @@ NAVIGATION: tuple[NavEntry, ...] = (
     NavEntry("lending:loans", _("Loans"), (Capability.APPRAISE_LOANS, Capability.POST_TRANSACTIONS)),
     NavEntry("lending:approvals", _("Approvals"), Capability.APPROVE_LOANS),
     NavEntry("accounting:index", _("Accounting"), Capability.POST_JOURNAL),
-    NavEntry("collections:sheet", _("Field collection"), Capability.COLLECT_IN_FIELD),
+    NavEntry("field_app:index", _("Field collection"), Capability.COLLECT_IN_FIELD),
     NavEntry(
         "field_collections:index",
-        _("Field collections"),
+        _("Collections by collector"),
         (Capability.COLLECT_IN_FIELD, Capability.POST_TRANSACTIONS, Capability.VIEW_REPORTS),
     ),
     NavEntry("reporting:index", _("Reports"), Capability.VIEW_REPORTS),
@@ -51,6 +51,7 @@ NAVIGATION: tuple[NavEntry, ...] = (
     ),
     NavEntry("notification_texts:index", _("SMS texts"), Capability.MANAGE_ORGANISATION),
     NavEntry("organisation:calendar", _("Calendar")),
+    NavEntry("imports:index", _("Data import"), Capability.MANAGE_ORGANISATION),
     NavEntry("staff_list", _("Staff"), Capability.MANAGE_STAFF),
     NavEntry("audit_trail", _("Audit trail"), Capability.VIEW_AUDIT_TRAIL),
 )

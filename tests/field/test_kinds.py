@@ -6,6 +6,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.utils import translation
+from django.utils.translation import gettext
 from django_tenants.utils import tenant_context
 
 from control_plane.errors import BusinessRuleViolation
@@ -146,7 +148,9 @@ def test_malformed_items_of_each_kind_are_invalid_with_field_errors_and_nothing_
     assert set(answers[1]["field_errors"]) == {"account", "value_date"}
     assert list(answers[2]["field_errors"]) == ["absent"]
     assert set(answers[3]["field_errors"]) == {"phone", "photo", "id_scan"}
-    assert "2 MB" in answers[3]["field_errors"]["id_scan"][0]
+    # The workspace speaks Bangla: the message is translated (and its digits are Bangla).
+    with translation.override("bn"):
+        assert answers[3]["field_errors"]["id_scan"][0] == gettext("The picture is larger than 2 MB.")
     assert list(answers[4]["field_errors"]) == ["kind"]
     with tenant_context(ALPHA.cooperative()):
         assert FieldRecord.objects.filter(device__user=desk.officer_a).count() == 0
