@@ -19,12 +19,10 @@ from core_banking.members.models import MemberDocument, MemberGroup
 from field.models import FieldRecord
 from field.services import SyncItem, field_device_register, field_sync
 from tenants.models import Cooperative
-from tests.e2e.conftest import DEMO, DEMO_HOST, browser, browser_user, log_in, server_port, translated
+from tests.e2e.conftest import DEMO, DEMO_HOST, log_in, translated
 from tests.field.conftest import png_data_uri
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db, pytest.mark.xdist_group("browser")]
-
-__all__ = ["browser", "browser_user", "server_port"]
 
 
 @pytest.fixture(scope="module")
