@@ -150,6 +150,9 @@ class ErrorCode(enum.StrEnum):
     MESSAGE_NOT_DEAD = "message_not_dead"
     MESSAGE_TEMPLATE_INVALID = "message_template_invalid"
     NOTIFICATION_SETTINGS_INVALID = "notification_settings_invalid"
+    # Data import (imports)
+    IMPORT_FILE_TYPE = "import_file_type"
+    IMPORT_FILE_TOO_LARGE = "import_file_too_large"
 
 
 # HTTP status per code where it is not 400.
@@ -208,6 +211,8 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.GROUP_CODE_TAKEN: status.HTTP_409_CONFLICT,
     ErrorCode.MEMBER_TYPE_CODE_TAKEN: status.HTTP_409_CONFLICT,
     ErrorCode.DOCUMENT_TOO_LARGE: status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    ErrorCode.IMPORT_FILE_TOO_LARGE: status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    ErrorCode.IMPORT_FILE_TYPE: status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
     ErrorCode.SLUG_TAKEN: status.HTTP_409_CONFLICT,
     ErrorCode.IDEMPOTENCY_KEY_REUSED: status.HTTP_409_CONFLICT,
     ErrorCode.PERIOD_CLOSED: status.HTTP_409_CONFLICT,

@@ -78,6 +78,7 @@ TENANT_APPS = [
     "core_banking.lending",
     "notifications",
     "field",
+    "imports",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

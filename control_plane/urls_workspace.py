@@ -49,6 +49,7 @@ urlpatterns = [
     path("field/", include("field.app_urls")),
     path("notifications/texts/", include("notifications.texts_urls")),
     path("notifications/", include("notifications.urls")),
+    path("imports/", include("imports.urls")),
     # The SMS gateway's delivery reports, on the workspace's own host (notifications/views.py).
     path("hooks/twilio/status/", twilio_status_callback, name="notifications_twilio_status"),
     # SMS members send to the cooperative's number (balance requests), on the workspace's own host.

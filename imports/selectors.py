@@ -1,0 +1,47 @@
+"""Reads of the imports app: jobs, their issues, what the report page shows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext
+
+from imports.engine.templates import TEMPLATES
+from imports.engine.validate import ENTITY_ORDER
+from imports.models import ImportIssue, ImportJob, MappingProfile
+
+ISSUES_SHOWN = 200
+
+
+def import_jobs() -> QuerySet[ImportJob]:
+    return ImportJob.objects.select_related("created_by").order_by("-created_at", "-id")
+
+
+def import_job(job_id: int) -> ImportJob | None:
+    return ImportJob.objects.select_related("created_by").prefetch_related("files").filter(pk=job_id).first()
+
+
+def import_issues_first(job: ImportJob, limit: int = ISSUES_SHOWN) -> list[ImportIssue]:
+    return list(ImportIssue.objects.filter(job=job).order_by("position")[:limit])
+
+
+def entity_title(entity: str) -> str:
+    template = TEMPLATES.get(entity)
+    return gettext(template.title) if template else entity
+
+
+def entity_totals(job: ImportJob) -> list[dict[str, Any]]:
+    """Per entity in import order: rows read, valid, new, already in the workspace, conflicting."""
+    rows = []
+    for entity in ENTITY_ORDER:
+        counts = job.entity_counts.get(entity)
+        if counts is None:
+            continue
+        rows.append({"entity": entity, "title": entity_title(entity), **counts})
+    return rows
+
+
+def mapping_profiles(entity: str | None = None) -> QuerySet[MappingProfile]:
+    profiles = MappingProfile.objects.all()
+    return profiles.filter(entity=entity) if entity else profiles

@@ -1,0 +1,807 @@
+"""Writes of the imports app: a job with its files, its dry run, saved mapping profiles.
+
+The dry run reads the stored files with the engine (``imports.engine``), checks references against
+the workspace's own keys (one query per kind), reconciles against the opening trial balance and
+stores the result. It writes nothing of the cooperative's data. Progress is written every
+``PROGRESS_EVERY`` rows in short transactions of its own, so the job's page sees it while the run
+goes on; the result (counts, reconciliation, issues, report) lands in one transaction, and a run that
+crashes leaves the job ``failed`` with the reason and nothing of its result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import io
+import secrets
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import PurePath
+from typing import Any
+
+import structlog
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile, File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext as _
+
+from control_plane.audit.services import audit_record
+from control_plane.errors import BusinessRuleViolation, ErrorCode
+from core_banking.lending.models import Loan, LoanProduct
+from core_banking.members.models import Member, MemberGroup, MemberType
+from core_banking.members.services import workspace_storage_prefix
+from core_banking.organisation.models import Branch
+from core_banking.savings.models import SavingsAccount, SavingsProduct
+from imports.engine import reader
+from imports.engine.report import write_issues_xlsx
+from imports.engine.templates import LANGUAGES, TEMPLATES
+from imports.engine.text import EncodingUnknown, decode_bytes, header_key
+from imports.engine.validate import ENTITY_ORDER, ERROR, WARNING, DryRun, ImportSettings, Issue, Record
+from imports.engine.values import DateSettings, currency_exponent
+from imports.models import (
+    DryRunResult,
+    FileKind,
+    ImportFile,
+    ImportIssue,
+    ImportJob,
+    JobStatus,
+    MappingProfile,
+)
+from tenants.access import workspace_writable_require
+from tenants.db import current_cooperative, workspace_currency
+
+logger = structlog.get_logger(__name__)
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_FILES = 20
+ISSUES_STORED = 10_000  # per job; the report spreadsheet holds every issue
+PROGRESS_EVERY = 2_000  # rows between progress writes
+STALE_AFTER_SECONDS = 600  # a validating job with no progress for this long lost its worker
+DATE_ORDERS = ("DMY", "MDY")
+DECIMAL_SEPARATORS = ("", ".", ",")
+# What starts an executable, an old Office file or a PDF: never read as CSV.
+_BINARY_MAGIC = (b"MZ", b"\x7fELF", b"\xd0\xcf\x11\xe0", b"%PDF", b"PK\x03\x04", b"\xca\xfe\xba\xbe")
+_SUFFIX_KIND = {".xlsx": FileKind.XLSX, ".csv": FileKind.CSV}
+
+ProgressCallback = Callable[[ImportJob], None]
+
+
+@dataclasses.dataclass(frozen=True)
+class ImportOptions:
+    """How the files are read; the country defaults to the workspace's, the currency is always its."""
+
+    date_order: str = "DMY"
+    decimal_separator: str = ""  # "" lets each amount tell (one separator and three digits: grouping)
+    buddhist_era: bool = False
+    bijoy: bool = False  # convert Bangla names typed in Bijoy (SutonnyMJ) to Unicode
+    cut_over: dt.date | None = None
+    country: str = ""
+    language: str = "en"  # of the messages in the report
+    profiles: Mapping[str, int] = dataclasses.field(default_factory=dict)  # entity → MappingProfile id
+
+
+def _invalid(field: str, message: str, code: ErrorCode = ErrorCode.VALIDATION_ERROR) -> BusinessRuleViolation:
+    return BusinessRuleViolation(code, message, fields={field: [message]})
+
+
+def _job_prefix(job: ImportJob) -> str:
+    return f"{workspace_storage_prefix()}imports/{job.pk}/"
+
+
+def _read_upload(upload: File) -> tuple[str, FileKind, bytes]:
+    """The name, kind and content of one upload, or a refusal naming the file."""
+    name = PurePath(str(upload.name or "")).name
+    kind = _SUFFIX_KIND.get(PurePath(name).suffix.lower())
+    if kind is None:
+        raise _invalid(
+            "files",
+            _("%(name)s: only .xlsx and .csv files can be imported.") % {"name": name},
+            ErrorCode.IMPORT_FILE_TYPE,
+        )
+    if upload.size is not None and upload.size > MAX_FILE_BYTES:
+        raise _invalid(
+            "files",
+            _("%(name)s is larger than %(limit)s MB.") % {"name": name, "limit": MAX_FILE_BYTES // 2**20},
+            ErrorCode.IMPORT_FILE_TOO_LARGE,
+        )
+    upload.seek(0)
+    content = upload.read(MAX_FILE_BYTES + 1)
+    if len(content) > MAX_FILE_BYTES:
+        raise _invalid(
+            "files",
+            _("%(name)s is larger than %(limit)s MB.") % {"name": name, "limit": MAX_FILE_BYTES // 2**20},
+            ErrorCode.IMPORT_FILE_TOO_LARGE,
+        )
+    if not content:
+        raise _invalid("files", _("%(name)s is empty.") % {"name": name})
+    if kind == FileKind.XLSX and not reader.is_xlsx(content):
+        raise _invalid(
+            "files",
+            _("%(name)s is not an Excel workbook (.xlsx).") % {"name": name},
+            ErrorCode.IMPORT_FILE_TYPE,
+        )
+    if kind == FileKind.CSV and content.startswith(_BINARY_MAGIC):
+        raise _invalid(
+            "files", _("%(name)s is not a CSV text file.") % {"name": name}, ErrorCode.IMPORT_FILE_TYPE
+        )
+    return name, kind, content
+
+
+def _settings_of(options: ImportOptions) -> dict[str, Any]:
+    cooperative = current_cooperative()
+    country = (options.country or getattr(cooperative, "country", "") or "").upper()
+    if options.date_order not in DATE_ORDERS:
+        raise _invalid("date_order", _("Day-month-year or month-day-year."))
+    if options.decimal_separator not in DECIMAL_SEPARATORS:
+        raise _invalid("decimal_separator", _("A dot or a comma."))
+    profiles = {}
+    for entity, profile_id in options.profiles.items():
+        profile = MappingProfile.objects.filter(pk=profile_id, entity=entity).first()
+        if profile is None:
+            raise _invalid("profiles", _("No such mapping profile for %(entity)s.") % {"entity": entity})
+        # A copy: a profile edited later does not change what this import was read with.
+        profiles[entity] = {
+            "name": profile.name,
+            "columns": profile.columns,
+            "encoding": profile.encoding,
+            "delimiter": profile.delimiter,
+            "date_order": profile.date_order,
+        }
+    return {
+        "profiles": profiles,
+        "country": country,
+        "currency": workspace_currency(),
+        "language": options.language if options.language in LANGUAGES else "en",
+        "date_order": options.date_order,
+        "decimal_separator": options.decimal_separator,
+        "buddhist_era": options.buddhist_era,
+        "bijoy_fields": ["*"] if options.bijoy else [],
+        "cut_over": options.cut_over.isoformat() if options.cut_over else None,
+    }
+
+
+def import_job_create(*, actor: Any, files: Sequence[File], options: ImportOptions) -> ImportJob:
+    """Store the uploaded files under the workspace's own prefix and record the job (status uploaded).
+
+    Refused: no file, more than ``MAX_FILES``, a file that is not .xlsx/.csv (by name and by content,
+    ``import_file_type``), one larger than ``MAX_FILE_BYTES`` (``import_file_too_large``), or a
+    read-only workspace. The caller queues the dry run once this commits (``import_dry_run_queue``).
+    """
+    workspace_writable_require()
+    if not files:
+        raise _invalid("files", _("Choose at least one file."))
+    if len(files) > MAX_FILES:
+        raise _invalid("files", _("At most %(count)s files in one import.") % {"count": MAX_FILES})
+    settings = _settings_of(options)
+    uploads = [_read_upload(upload) for upload in files]
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            job = ImportJob.objects.create(
+                created_by_id=actor.pk if actor is not None and actor.is_authenticated else None,
+                settings=settings,
+            )
+            rows = []
+            for name, kind, content in uploads:
+                path = default_storage.save(
+                    f"{_job_prefix(job)}{secrets.token_hex(16)}.{kind}", ContentFile(content)
+                )
+                stored.append(path)
+                rows.append(
+                    ImportFile(
+                        job=job,
+                        original_name=name[:255],
+                        kind=kind,
+                        size_bytes=len(content),
+                        sha256=hashlib.sha256(content).hexdigest(),
+                        storage_path=path,
+                    )
+                )
+            ImportFile.objects.bulk_create(rows)
+            audit_record(
+                actor=actor,
+                action="import.create",
+                target=job,
+                changes={
+                    "files": [
+                        {"name": row.original_name, "size": row.size_bytes, "sha256": row.sha256}
+                        for row in rows
+                    ],
+                    "settings": settings,
+                },
+            )
+    except Exception:
+        for path in stored:
+            default_storage.delete(path)
+        raise
+    return job
+
+
+def import_dry_run_queue(job: ImportJob) -> None:
+    """Queue the dry run once the caller's transaction commits; it runs in this workspace only."""
+    from imports.tasks import import_dry_run_task
+
+    job_id = job.pk
+    transaction.on_commit(lambda: import_dry_run_task.delay(job_id))
+
+
+# --- The dry run ---------------------------------------------------------------------------------
+
+
+def _existing_keys() -> tuple[dict[str, set[str]], dict[str, dict[str, str]]]:
+    """The workspace's own keys, one query per kind: the sets references resolve against, and the
+    pairs that tell a matching record from a conflicting one."""
+    user_model = get_user_model()
+    members = dict(Member.objects.values_list("number", "national_id"))
+    users = dict(user_model.objects.values_list("username", "email"))
+    existing = {
+        "branch": set(Branch.objects.values_list("code", flat=True)),
+        "group": set(MemberGroup.objects.values_list("code", flat=True)),
+        "member": set(members),
+        "member_type": set(MemberType.objects.values_list("code", flat=True)),
+        "staff": set(users),
+        "savings_product": set(SavingsProduct.objects.values_list("code", flat=True)),
+        "loan_product": set(LoanProduct.objects.values_list("code", flat=True)),
+        "savings_account": set(SavingsAccount.objects.values_list("number", flat=True)),
+        "loan": set(Loan.objects.values_list("number", flat=True)),
+    }
+    pairs = {
+        "member_national_id": {number: national_id for number, national_id in members.items() if national_id},
+        "national_id_member": {national_id: number for number, national_id in members.items() if national_id},
+        "staff_email": {username: email.lower() for username, email in users.items() if email},
+        "email_staff": {email.lower(): username for username, email in users.items() if email},
+    }
+    return existing, pairs
+
+
+# Which key of a record names it in the workspace, and which existing keys it is looked up in.
+_WORKSPACE_KEYS = {
+    "branches": ("branch_code", "branch"),
+    "groups": ("group_code", "group"),
+    "staff": ("username", "staff"),
+    "members": ("member_no", "member"),
+    "savings_accounts": ("account_no", "savings_account"),
+    "loans": ("loan_no", "loan"),
+}
+# References the engine checks against the workspace (the kinds ``DryRun.check_references`` knows).
+_REFERENCE_KINDS = ("branch", "group", "member", "member_type", "staff", "savings_product", "loan_product")
+
+
+class _Classifier:
+    """New, matching (already in the workspace, same identity) or conflicting, per record."""
+
+    def __init__(self, existing: Mapping[str, set[str]], pairs: Mapping[str, Mapping[str, str]]) -> None:
+        self.existing = existing
+        self.pairs = pairs
+
+    def conflict(self, entity: str, values: Mapping[str, Any]) -> tuple[str, str, dict[str, Any]] | None:
+        """(field, message, params) when the record clashes with what the workspace holds."""
+        if entity == "members":
+            number, national_id = values["member_no"], values.get("national_id")
+            if national_id:
+                held_by = self.pairs["national_id_member"].get(national_id)
+                if held_by is not None and held_by != number:
+                    return (
+                        "national_id",
+                        gettext_noop("National ID %(value)s belongs to member %(other)s in this workspace."),
+                        {"value": national_id, "other": held_by},
+                    )
+                known = self.pairs["member_national_id"].get(number)
+                if known is not None and known != national_id:
+                    return (
+                        "national_id",
+                        gettext_noop("Member %(value)s is in this workspace with another national ID."),
+                        {"value": number},
+                    )
+        elif entity == "staff":
+            username, email = values["username"], (values.get("email") or "").lower()
+            if email:
+                held_by = self.pairs["email_staff"].get(email)
+                if held_by is not None and held_by != username:
+                    return (
+                        "email",
+                        gettext_noop("E-mail %(value)s belongs to user %(other)s in this workspace."),
+                        {"value": email, "other": held_by},
+                    )
+        return None
+
+    def classify(self, entity: str, values: Mapping[str, Any]) -> str:
+        key = _WORKSPACE_KEYS.get(entity)
+        if key is None:
+            return "new"
+        field, kind = key
+        return "matching" if values.get(field) in self.existing[kind] else "new"
+
+
+@dataclasses.dataclass
+class _Progress:
+    job_id: int
+    total: int
+    every: int
+    on_progress: ProgressCallback | None
+    done: int = 0
+    errors: int = 0
+    _counted: int = 0
+
+    def count_errors(self, issues: list[Issue]) -> None:
+        for issue in issues[self._counted :]:
+            self.errors += issue.severity == ERROR
+        self._counted = len(issues)
+
+    def write(self, issues: list[Issue]) -> None:
+        self.count_errors(issues)
+        with transaction.atomic():
+            ImportJob.objects.filter(pk=self.job_id).update(
+                rows_done=self.done,
+                rows_total=max(self.total, self.done),
+                errors_so_far=self.errors,
+                progress_at=timezone.now(),
+            )
+        if self.on_progress is not None:
+            self.on_progress(ImportJob.objects.get(pk=self.job_id))
+
+    def counted(self, rows: Iterable[tuple[int, Any]], issues: list[Issue]) -> Iterator[tuple[int, Any]]:
+        for item in rows:
+            yield item
+            self.done += 1
+            if self.done % self.every == 0:
+                self.write(issues)
+
+
+@dataclasses.dataclass
+class _Source:
+    file: ImportFile
+    entity: str
+    open: Callable[[], reader.TableReader]
+    rows_estimate: int
+
+
+def _stored_bytes(file: ImportFile) -> bytes:
+    if not file.storage_path.startswith(workspace_storage_prefix()):
+        raise RuntimeError(f"file {file.pk} is stored outside this workspace")  # never read another's
+    with default_storage.open(file.storage_path, "rb") as handle:
+        data: bytes = handle.read()
+    return data
+
+
+def _engine_settings(settings: Mapping[str, Any]) -> ImportSettings:
+    cut_over = settings.get("cut_over")
+    return ImportSettings(
+        country=settings["country"],
+        currency=settings["currency"],
+        dates=DateSettings(order=settings["date_order"], buddhist_era=bool(settings.get("buddhist_era"))),
+        decimal_separator=settings.get("decimal_separator") or None,
+        bijoy_fields=frozenset(settings.get("bijoy_fields") or ()),
+        cut_over=dt.date.fromisoformat(cut_over) if cut_over else None,
+        translate=gettext,
+        language=settings.get("language", "en"),
+    )
+
+
+def _engine_profile(saved: Mapping[str, Any] | None) -> reader.MappingProfile | None:
+    if not saved:
+        return None
+    return reader.MappingProfile(
+        columns=saved["columns"],
+        encoding=saved.get("encoding") or None,
+        delimiter=saved.get("delimiter") or None,
+    )
+
+
+def _profile_entity(cells: Iterable[object], profiles: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """The entity whose saved profile names most of this header row's columns (at least half of them)."""
+    headers = {header_key(str(cell)) for cell in cells if cell not in (None, "")}
+    best, best_score = None, 0
+    for entity, saved in profiles.items():
+        known = {header_key(header) for header in saved["columns"]}
+        score = len(headers & known)
+        if score > best_score and score * 2 >= len(known):
+            best, best_score = entity, score
+    return best
+
+
+def _file_issue(sheet: str, code: str, message: str, **params: Any) -> Issue:
+    text = gettext(message)
+    return Issue(ERROR, sheet, None, None, code, text % params if params else text)
+
+
+def _sources(
+    files: list[ImportFile],
+    language: str,
+    issues: list[Issue],
+    opened: list[reader.XlsxWorkbook],
+    profiles: Mapping[str, Mapping[str, Any]],
+) -> dict[str, _Source]:
+    """Which file supplies each entity: a workbook's sheets named after entities, a CSV by its header."""
+    from python_calamine import CalamineWorkbook
+
+    sources: dict[str, _Source] = {}
+
+    def add(source: _Source) -> None:
+        if source.entity in sources:
+            issues.append(
+                _file_issue(
+                    source.entity,
+                    "entity_twice",
+                    gettext_noop("%(name)s and %(other)s both hold %(records)s; import one of them."),
+                    name=source.file.original_name,
+                    other=sources[source.entity].file.original_name,
+                    records=gettext(TEMPLATES[source.entity].title),
+                )
+            )
+            return
+        sources[source.entity] = source
+
+    for file in files:
+        data = _stored_bytes(file)
+        if file.kind == FileKind.XLSX:
+            workbook = reader.XlsxWorkbook(data)
+            opened.append(workbook)
+            # A second, light read for the progress bar's total: calamine sizes a sheet quickly.
+            sizes = CalamineWorkbook.from_filelike(io.BytesIO(data))
+            found = []
+            for entity in ENTITY_ORDER:
+                sheet = workbook.sheet_for(TEMPLATES[entity])
+                if sheet is None:
+                    continue
+                found.append(entity)
+                estimate = max(0, sizes.get_sheet_by_name(sheet).height - 1)
+                add(_Source(file, entity, _opener(workbook, entity, profiles.get(entity)), estimate))
+            sizes.close()
+            if not found:
+                issues.append(
+                    _file_issue(
+                        "",
+                        "sheets_unknown",
+                        gettext_noop(
+                            "%(name)s has no sheet named after what can be imported (members, loans ...)."
+                        ),
+                        name=file.original_name,
+                    )
+                )
+            file.entities = found
+        else:
+            try:
+                decoded = decode_bytes(data, locale=language, encoding=_csv_encoding(profiles))
+            except EncodingUnknown as error:
+                issues.append(
+                    _file_issue(
+                        "",
+                        "encoding_unknown",
+                        gettext_noop("The file's text encoding is not known: %(detail)s"),
+                        detail=f"{file.original_name}: {error}",
+                    )
+                )
+                continue
+            file.encoding = decoded.encoding
+            detected = _csv_entity(decoded, profiles)
+            if detected is None:
+                issues.append(
+                    _file_issue(
+                        "",
+                        "entity_unknown",
+                        gettext_noop("%(name)s: its header row names no template's columns."),
+                        name=file.original_name,
+                    )
+                )
+                continue
+            file.entities = [detected]
+            opener = _csv_opener(data, detected, language, profiles.get(detected))
+            add(_Source(file, detected, opener, decoded.text.count("\n")))
+    return sources
+
+
+def _opener(
+    workbook: reader.XlsxWorkbook, entity: str, saved: Mapping[str, Any] | None
+) -> Callable[[], reader.TableReader]:
+    return lambda: workbook.table(entity, profile=_engine_profile(saved))
+
+
+def _csv_opener(
+    data: bytes, entity: str, language: str, saved: Mapping[str, Any] | None
+) -> Callable[[], reader.TableReader]:
+    return lambda: reader.open_table(data, entity, locale=language, profile=_engine_profile(saved))
+
+
+def _csv_encoding(profiles: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """A CSV is decoded before its entity is known: only when every profile names one encoding is it used."""
+    encodings = {saved.get("encoding") or "" for saved in profiles.values()}
+    return encodings.pop() or None if len(encodings) == 1 else None
+
+
+def _csv_entity(decoded: Any, profiles: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """The entity a CSV holds: a saved profile's columns first, else the templates' headers."""
+    rows, _delimiter = reader.csv_rows(decoded)
+    for number, cells in enumerate(rows):
+        if number >= reader.HEADER_SEARCH_ROWS:
+            break
+        entity = _profile_entity(cells, profiles) or reader.detect_template(cells)
+        if entity is not None:
+            return entity
+    return None
+
+
+def _sorted_issues(issues: Iterable[Issue]) -> list[Issue]:
+    order = {entity: index for index, entity in enumerate(ENTITY_ORDER)}
+    return sorted(issues, key=lambda issue: (order.get(issue.entity, -1), issue.row or 0))
+
+
+def import_dry_run(
+    *, job_id: int, progress_every: int = PROGRESS_EVERY, on_progress: ProgressCallback | None = None
+) -> ImportJob:
+    """Validate the job's files; store counts, reconciliation, issues and the report. Writes nothing else.
+
+    Idempotent: only an uploaded job is run (a redelivered task finds it validating or done and
+    returns it as it is), or one left validating by a worker that died (no progress for
+    ``STALE_AFTER_SECONDS``; the dead run had written nothing of its result). Any failure is
+    recorded on the job (``failed`` and the reason), not raised.
+    """
+    now = timezone.now()
+    runnable = Q(status=JobStatus.UPLOADED) | Q(
+        status=JobStatus.VALIDATING, progress_at__lt=now - dt.timedelta(seconds=STALE_AFTER_SECONDS)
+    )
+    claimed = ImportJob.objects.filter(runnable, pk=job_id).update(
+        status=JobStatus.VALIDATING, started_at=now, progress_at=now, rows_done=0, errors_so_far=0
+    )
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    if not claimed:
+        return job
+    report_path = ""
+    try:
+        with translation.override(job.settings.get("language", "en")):
+            outcome = _run(job, progress_every=progress_every, on_progress=on_progress)
+            report_path = _save_report(job, outcome)
+            _store_result(job, outcome, report_path)
+    except Exception as error:
+        logger.exception("import_dry_run_failed", job_id=job_id)
+        if report_path:
+            default_storage.delete(report_path)
+        with transaction.atomic():
+            ImportJob.objects.filter(pk=job_id).update(
+                status=JobStatus.FAILED,
+                failure=f"{type(error).__name__}: {error}"[:2000],
+                finished_at=timezone.now(),
+            )
+            audit_record(
+                actor=job.created_by,
+                action="import.dry_run_failed",
+                target=job,
+                changes={"failure": f"{type(error).__name__}: {error}"[:500]},
+            )
+    job.refresh_from_db()
+    return job
+
+
+@dataclasses.dataclass
+class _Outcome:
+    run: DryRun
+    issues: list[Issue]
+    counts: dict[str, dict[str, int]]
+    reconciliation: list[dict[str, Any]]
+    files: list[ImportFile]
+    rows: int
+
+
+def _run(job: ImportJob, *, progress_every: int, on_progress: ProgressCallback | None) -> _Outcome:
+    settings = _engine_settings(job.settings)
+    existing, pairs = _existing_keys()
+    classifier = _Classifier(existing, pairs)
+    run = DryRun(settings, keep_records=True)
+    opened: list[reader.XlsxWorkbook] = []
+    files = list(job.files.all())
+    try:
+        profiles = job.settings.get("profiles") or {}
+        sources = _sources(files, job.settings.get("language", "en"), run.issues, opened, profiles)
+        progress = _Progress(
+            job_id=job.pk,
+            total=sum(source.rows_estimate for source in sources.values()),
+            every=max(1, progress_every),
+            on_progress=on_progress,
+        )
+        progress.write(run.issues)
+        counts: dict[str, dict[str, int]] = {}
+        for entity in ENTITY_ORDER:
+            source = sources.get(entity)
+            if source is None:
+                continue
+            try:
+                table = source.open()
+            except reader.ReadError as error:
+                message = gettext(error.message)
+                run.issues.append(
+                    Issue(
+                        ERROR,
+                        entity,
+                        None,
+                        None,
+                        error.code,
+                        message % error.params if error.params else message,
+                    )
+                )
+                continue
+            result = run.add_file(
+                entity,
+                progress.counted(table.rows(), run.issues),
+                table.headers,
+                settings=_file_settings(settings, profiles.get(entity)),
+            )
+            counts[entity] = _classify(entity, result.records, classifier, run)
+            counts[entity].update(rows=result.rows, valid=result.valid)
+            result.records.clear()  # what the counts needed; a later commit reads the files again
+        run.check_references({kind: existing[kind] for kind in _REFERENCE_KINDS})
+        progress.write(run.issues)
+    finally:
+        for workbook in opened:
+            workbook.close()
+    reconciliation = [
+        {
+            "control": line.control,
+            "accounts": list(line.accounts),
+            "records_minor": line.records_total,
+            "ledger_minor": line.ledger_total,
+            "difference_minor": line.difference,
+        }
+        for line in run.reconcile()
+    ]
+    return _Outcome(
+        run=run,
+        issues=_sorted_issues(run.issues),
+        counts=counts,
+        reconciliation=reconciliation,
+        files=files,
+        rows=progress.done,
+    )
+
+
+def _file_settings(settings: ImportSettings, saved: Mapping[str, Any] | None) -> ImportSettings | None:
+    """A profile's date order for its file; the run's own settings otherwise."""
+    if not saved or saved.get("date_order") in (None, settings.dates.order):
+        return None
+    dates = dataclasses.replace(settings.dates, order=saved["date_order"])
+    return dataclasses.replace(settings, dates=dates)
+
+
+def _classify(entity: str, records: list[Record], classifier: _Classifier, run: DryRun) -> dict[str, int]:
+    counts = {"new": 0, "matching": 0, "conflicting": 0}
+    validator = run.validator(entity)
+    for record in records:
+        clash = classifier.conflict(entity, record.values)
+        if clash is not None:
+            field, message, params = clash
+            counts["conflicting"] += 1
+            run.issues.append(
+                validator.issue(ERROR, record.row, field, "conflicts_with_workspace", message, **params)
+            )
+            continue
+        counts[classifier.classify(entity, record.values)] += 1
+    return counts
+
+
+def _save_report(job: ImportJob, outcome: _Outcome) -> str:
+    buffer = io.BytesIO()
+    write_issues_xlsx(
+        outcome.issues,
+        buffer,
+        reconciliation=outcome.run.reconcile(),
+        totals=outcome.run.totals,
+        exponent=currency_exponent(job.settings["currency"]),
+        translate=gettext,
+    )
+    return default_storage.save(
+        f"{_job_prefix(job)}report-{secrets.token_hex(16)}.xlsx", ContentFile(buffer.getvalue())
+    )
+
+
+def _store_result(job: ImportJob, outcome: _Outcome, report_path: str) -> None:
+    errors = sum(1 for issue in outcome.issues if issue.severity == ERROR)
+    warnings = sum(1 for issue in outcome.issues if issue.severity == WARNING)
+    result = DryRunResult.ERRORS if errors else DryRunResult.WARNINGS if warnings else DryRunResult.CLEAN
+    kept = outcome.issues[:ISSUES_STORED]
+    with transaction.atomic():
+        ImportIssue.objects.bulk_create(
+            (
+                ImportIssue(
+                    job_id=job.pk,
+                    position=position,
+                    entity=issue.entity[:30],
+                    row=issue.row,
+                    column=(issue.column or "")[:200],
+                    severity=issue.severity,
+                    code=issue.code[:60],
+                    message=issue.message,
+                )
+                for position, issue in enumerate(kept)
+            ),
+            batch_size=2_000,
+        )
+        for file in outcome.files:
+            ImportFile.objects.filter(pk=file.pk).update(entities=file.entities, encoding=file.encoding)
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=JobStatus.VALIDATED,
+            result=result,
+            rows_done=outcome.rows,
+            rows_total=outcome.rows,
+            errors_so_far=errors,
+            errors=errors,
+            warnings=warnings,
+            issues_not_stored=len(outcome.issues) - len(kept),
+            entity_counts=outcome.counts,
+            reconciliation=outcome.reconciliation,
+            members_per_branch=dict(sorted(outcome.run.totals.members_per_branch.items())),
+            report_path=report_path,
+            progress_at=timezone.now(),
+            finished_at=timezone.now(),
+        )
+        audit_record(
+            actor=job.created_by,
+            action="import.dry_run",
+            target=job,
+            changes={
+                "result": str(result),
+                "rows": outcome.rows,
+                "errors": errors,
+                "warnings": warnings,
+                "differences": {line["control"]: line["difference_minor"] for line in outcome.reconciliation},
+            },
+        )
+
+
+# --- Mapping profiles ----------------------------------------------------------------------------
+
+
+def mapping_profile_save(
+    *,
+    actor: Any,
+    name: str,
+    entity: str,
+    columns: Mapping[str, str],
+    encoding: str = "",
+    delimiter: str = "",
+    date_order: str = "DMY",
+) -> MappingProfile:
+    """Create or replace the profile of that name for the entity: {file header → field key, "" to skip}."""
+    workspace_writable_require()
+    name = name.strip()
+    if not name:
+        raise _invalid("name", _("Give the profile a name."))
+    template = TEMPLATES.get(entity)
+    if template is None:
+        raise _invalid("entity", _("Not something that can be imported."))
+    known = {item.key for item in template.fields}
+    unknown = sorted({key for key in columns.values() if key and key not in known})
+    if unknown:
+        raise _invalid(
+            "columns", _("Not fields of this template: %(fields)s") % {"fields": ", ".join(unknown)}
+        )
+    if date_order not in DATE_ORDERS:
+        raise _invalid("date_order", _("Day-month-year or month-day-year."))
+    if len(delimiter) > 1:
+        raise _invalid("delimiter", _("One character."))
+    with transaction.atomic():
+        profile, created = MappingProfile.objects.update_or_create(
+            entity=entity,
+            name=name[:100],
+            defaults={
+                "columns": dict(columns),
+                "encoding": encoding,
+                "delimiter": delimiter,
+                "date_order": date_order,
+                "created_by_id": actor.pk if actor is not None and actor.is_authenticated else None,
+            },
+        )
+        audit_record(
+            actor=actor,
+            action="import.profile_create" if created else "import.profile_update",
+            target=profile,
+            changes={
+                "columns": dict(columns),
+                "encoding": encoding,
+                "delimiter": delimiter,
+                "date_order": date_order,
+            },
+        )
+    return profile

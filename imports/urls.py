@@ -1,0 +1,16 @@
+"""Pages of data import (mounted at /imports/)."""
+
+from django.urls import URLPattern, URLResolver, path
+
+from imports import views
+
+app_name = "imports"
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.job_list, name="index"),
+    path("new/", views.job_new, name="new"),
+    path("sample.xlsx", views.sample_download, name="sample"),
+    path("templates/<str:entity>.<str:kind>", views.template_download, name="template"),
+    path("<int:job_id>/", views.job_detail, name="job"),
+    path("<int:job_id>/progress/", views.job_progress, name="progress"),
+    path("<int:job_id>/report.xlsx", views.job_report, name="report"),
+]

@@ -1,0 +1,190 @@
+"""Pages of data import (mounted at /imports/): the jobs, the upload form, a job's progress and report,
+the templates and the sample workbook. Cooperative admins only (``MANAGE_ORGANISATION``); anyone else
+on staff is refused, and a user of no staff here sees nothing (404). Parse, call, render."""
+
+from __future__ import annotations
+
+import io
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from control_plane.errors import BusinessRuleViolation
+from core_banking.members.services import workspace_storage_prefix
+from core_banking.staff.models import StaffProfile
+from core_banking.staff.roles import Capability
+from imports import selectors, services
+from imports.engine import sample, templates
+from imports.engine.validate import ENTITY_ORDER
+from imports.forms import ImportUploadForm
+from imports.models import ImportJob
+from tenants.db import current_cooperative
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SAMPLE_MEMBERS = 200
+
+
+def _admin(request: HttpRequest) -> StaffProfile:
+    profile: StaffProfile | None = getattr(request.user, "staff_profile", None)
+    if profile is None:
+        raise Http404  # not a staff user of this workspace: nothing here exists for them
+    if not profile.can(Capability.MANAGE_ORGANISATION) or profile.read_only:
+        raise PermissionDenied
+    return profile
+
+
+def _language(request: HttpRequest) -> str:
+    language = str(getattr(request, "LANGUAGE_CODE", "en"))
+    return language if language in templates.LANGUAGES else "en"
+
+
+def _apply_violation(form: ImportUploadForm, violation: BusinessRuleViolation) -> None:
+    """The service's field messages onto the form (its ``files`` are the form's ``spreadsheets``)."""
+    if not violation.fields:
+        form.add_error(None, violation.message)
+    for field, messages in violation.fields.items():
+        name = "spreadsheets" if field == "files" else field
+        for message in messages:
+            form.add_error(name if name in form.fields else None, message)
+
+
+def _job(job_id: int) -> ImportJob:
+    job = selectors.import_job(job_id)
+    if job is None:
+        raise Http404
+    return job
+
+
+def _attachment(content: bytes, name: str, content_type: str) -> FileResponse:
+    response = FileResponse(io.BytesIO(content), as_attachment=True, filename=name, content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_GET
+def job_list(request: HttpRequest) -> HttpResponse:
+    _admin(request)
+    return render(request, "imports/job_list.html", {"jobs": selectors.import_jobs()[:100]})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def job_new(request: HttpRequest) -> HttpResponse:
+    _admin(request)
+    cooperative = current_cooperative()
+    country = getattr(cooperative, "country", "") or "BD"
+    form = ImportUploadForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"country": country, "buddhist_era": country == "TH", "date_order": "DMY"},
+    )
+    status = 200
+    error_code = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = services.import_job_create(
+                actor=request.user,
+                files=form.cleaned_data["spreadsheets"],
+                options=form.options(_language(request)),
+            )
+        except BusinessRuleViolation as violation:
+            _apply_violation(form, violation)
+            status, error_code = violation.http_status, str(violation.code)
+        else:
+            services.import_dry_run_queue(job)
+            return HttpResponseRedirect(reverse("imports:job", args=[job.pk]))
+    elif request.method == "POST":
+        status = 400
+    downloads = [{"entity": entity, "title": selectors.entity_title(entity)} for entity in ENTITY_ORDER]
+    return render(
+        request,
+        "imports/job_new.html",
+        {"form": form, "downloads": downloads, "error_code": error_code},
+        status=status,
+    )
+
+
+def _job_context(job: ImportJob) -> dict[str, object]:
+    return {
+        "job": job,
+        "totals": selectors.entity_totals(job),
+        "issues": selectors.import_issues_first(job) if job.status == "validated" else [],
+        "issues_shown": selectors.ISSUES_SHOWN,
+        "issue_count": job.errors + job.warnings,
+    }
+
+
+@login_required
+@require_GET
+def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    _admin(request)
+    return render(request, "imports/job_detail.html", _job_context(_job(job_id)))
+
+
+@login_required
+@require_GET
+def job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The progress block, polled by htmx while the dry run goes on; once it ends the page reloads."""
+    _admin(request)
+    job = _job(job_id)
+    response = render(request, "imports/_progress.html", {"job": job})
+    if not job.is_running and getattr(request, "htmx", False):
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@login_required
+@require_GET
+def job_report(request: HttpRequest, job_id: int) -> FileResponse:
+    """Every issue and the reconciliation as a spreadsheet (the engine's report)."""
+    _admin(request)
+    job = _job(job_id)
+    if not job.report_path or not job.report_path.startswith(workspace_storage_prefix()):
+        raise Http404  # never serve a file outside this workspace's own prefix, whatever a row says
+    try:
+        handle = default_storage.open(job.report_path, "rb")
+    except FileNotFoundError as error:
+        raise Http404 from error
+    response = FileResponse(
+        handle, as_attachment=True, filename=f"import-{job.pk}-report.xlsx", content_type=XLSX
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_GET
+def template_download(request: HttpRequest, entity: str, kind: str) -> FileResponse:
+    """An entity's template with headers and example rows in the reader's language."""
+    _admin(request)
+    template = templates.TEMPLATES.get(entity)
+    if template is None or kind not in ("xlsx", "csv"):
+        raise Http404
+    language = _language(request)
+    out = io.BytesIO()
+    if kind == "xlsx":
+        descriptions = {item.description: _(item.description) for item in template.fields if item.description}
+        templates.write_xlsx_template(template, out, language=language, translate=descriptions)
+        return _attachment(out.getvalue(), f"{entity}-{language}.xlsx", XLSX)
+    templates.write_csv_template(template, out, language=language)
+    return _attachment(out.getvalue(), f"{entity}-{language}.csv", "text/csv; charset=utf-8")
+
+
+@login_required
+@require_GET
+def sample_download(request: HttpRequest) -> FileResponse:
+    """A generated legacy workbook (this workspace's country) to try the import with."""
+    _admin(request)
+    cooperative = current_cooperative()
+    country = getattr(cooperative, "country", "") or "BD"
+    country = country if country in sample.COUNTRY_CURRENCY else "BD"
+    out = io.BytesIO()
+    sample.write_sample(out, members=SAMPLE_MEMBERS, country=country, language=_language(request))
+    return _attachment(out.getvalue(), f"sample-{country.lower()}.xlsx", XLSX)
