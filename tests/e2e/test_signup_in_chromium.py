@@ -138,7 +138,9 @@ def _sign_up_and_pay(page: Any, port: int, fake: FakeStripe, slug: str) -> None:
     # Back on the public site: the wait is shown, then the workspace opens, logged in.
     page.wait_for_url(f"http://localhost:{port}/signup/*/", timeout=15_000)
     assert page.locator("#signup-progress").count() == 1
-    page.wait_for_url(f"http://{slug}.localhost:{port}/", timeout=90_000)
+    # Provisioning clones the template while the person waits (no spare workspaces in tests): 15 s
+    # on a quiet machine, several times that while the rest of the suite runs beside it.
+    page.wait_for_url(f"http://{slug}.localhost:{port}/", timeout=180_000)
 
 
 def test_sign_up_pay_and_land_logged_in_in_the_new_workspace(
