@@ -52,6 +52,8 @@ class Config:
     signup_rate: str = "10/h"
     signup_slug_check_rate: str = "120/m"
     spare_workspaces: int = 2
+    # The Celery queue tasks go to unless routed elsewhere (workers started with -Q take it).
+    celery_default_queue: str = "celery"
     # The number (E.164) or alphanumeric sender id SMS are sent from.
     twilio_from_number: str = "+15005550006"
     problems: list[str] = field(default_factory=list)
@@ -122,6 +124,7 @@ def load(environment: dict[str, str] | None = None) -> Config:
         signup_rate=get("COOPCORE_SIGNUP_RATE", "10/h").strip(),
         signup_slug_check_rate=get("COOPCORE_SIGNUP_SLUG_CHECK_RATE", "120/m").strip(),
         spare_workspaces=int(get("COOPCORE_SPARE_WORKSPACES", "2").strip() or "0"),
+        celery_default_queue=get("COOPCORE_CELERY_DEFAULT_QUEUE", "celery").strip() or "celery",
     )
     if production:
         config.problems.extend(production_problems(config, database_url_set="DATABASE_URL" in source))

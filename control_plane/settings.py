@@ -267,6 +267,8 @@ CACHES = {
     }
 }
 CELERY_BROKER_URL = REDIS_URL
+# COOPCORE_CELERY_DEFAULT_QUEUE: processes sharing a broker (a test's own) keep their tasks apart.
+CELERY_TASK_DEFAULT_QUEUE = CONFIG.celery_default_queue
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

@@ -82,6 +82,10 @@ def signup_site(
     env = subprocess_environment()
     # The fake as Stripe (the settings module is the test run's, from subprocess_environment).
     env["STRIPE_API_BASE"] = fake.url
+    # A queue of this module's own: another test's worker on the default queue would take the
+    # sign-up's tasks with its own settings (another Stripe stand-in), and the sign-up would wait.
+    queue = f"signup-{uuid.uuid4().hex[:8]}"
+    env["COOPCORE_CELERY_DEFAULT_QUEUE"] = queue
     node = f"signup-{uuid.uuid4().hex[:8]}@localhost"
     logs = tmp_path_factory.mktemp("signup")
 
@@ -94,7 +98,7 @@ def signup_site(
             return False
 
     web = [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
-    worker = [sys.executable, "-m", "celery", "-A", "control_plane", "worker", "-n", node,
+    worker = [sys.executable, "-m", "celery", "-A", "control_plane", "worker", "-n", node, "-Q", queue,
               "--pool", "solo", "-l", "info", "--without-mingle", "--without-gossip"]  # fmt: skip
     try:
         with (
