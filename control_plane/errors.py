@@ -153,6 +153,13 @@ class ErrorCode(enum.StrEnum):
     # Data import (imports)
     IMPORT_FILE_TYPE = "import_file_type"
     IMPORT_FILE_TOO_LARGE = "import_file_too_large"
+    IMPORT_NOT_COMMITTABLE = "import_not_committable"
+    IMPORT_NOT_CLEAN = "import_not_clean"
+    IMPORT_WARNINGS_NOT_ACCEPTED = "import_warnings_not_accepted"
+    IMPORT_UNRECONCILED = "import_unreconciled"
+    IMPORT_CUT_OVER_MISMATCH = "import_cut_over_mismatch"
+    IMPORT_NOT_REVERSIBLE = "import_not_reversible"
+    WORKSPACE_ALREADY_LIVE = "workspace_already_live"
 
 
 # HTTP status per code where it is not 400.
@@ -213,6 +220,13 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.DOCUMENT_TOO_LARGE: status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     ErrorCode.IMPORT_FILE_TOO_LARGE: status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     ErrorCode.IMPORT_FILE_TYPE: status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+    ErrorCode.IMPORT_NOT_COMMITTABLE: status.HTTP_409_CONFLICT,
+    ErrorCode.IMPORT_NOT_CLEAN: status.HTTP_409_CONFLICT,
+    ErrorCode.IMPORT_WARNINGS_NOT_ACCEPTED: status.HTTP_409_CONFLICT,
+    ErrorCode.IMPORT_UNRECONCILED: status.HTTP_409_CONFLICT,
+    ErrorCode.IMPORT_CUT_OVER_MISMATCH: status.HTTP_409_CONFLICT,
+    ErrorCode.IMPORT_NOT_REVERSIBLE: status.HTTP_409_CONFLICT,
+    ErrorCode.WORKSPACE_ALREADY_LIVE: status.HTTP_409_CONFLICT,
     ErrorCode.SLUG_TAKEN: status.HTTP_409_CONFLICT,
     ErrorCode.IDEMPOTENCY_KEY_REUSED: status.HTTP_409_CONFLICT,
     ErrorCode.PERIOD_CLOSED: status.HTTP_409_CONFLICT,

@@ -8,7 +8,10 @@ later commit needs to post the same records and recognise them again.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
+from django.conf import settings as django_settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -18,6 +21,9 @@ class JobStatus(models.TextChoices):
     VALIDATING = "validating", _("Validating")
     VALIDATED = "validated", _("Validated")
     FAILED = "failed", _("Failed")
+    COMMITTING = "committing", _("Importing")
+    COMMITTED = "committed", _("Imported")
+    ROLLED_BACK = "rolled_back", _("Rolled back")
 
 
 class DryRunResult(models.TextChoices):
@@ -65,6 +71,26 @@ class ImportJob(models.Model):
     # The full report (every issue and the reconciliation), under the workspace's storage prefix.
     report_path = models.CharField(max_length=300, blank=True)
 
+    # The commit: who asked, who accepted the warnings, what it made, and a rollback if any.
+    warnings_accepted_by = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    warnings_accepted_at = models.DateTimeField(null=True, blank=True)
+    commit_requested_by = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    commit_requested_at = models.DateTimeField(null=True, blank=True)
+    commit_failure = models.TextField(blank=True)  # why the last commit wrote nothing
+    committed_at = models.DateTimeField(null=True, blank=True)
+    # {entity: {created, updated, unchanged}}
+    commit_counts = models.JSONField(default=dict)
+    opening_entry_ids = models.JSONField(default=list)
+    rolled_back_by = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    rolled_back_at = models.DateTimeField(null=True, blank=True)
+    rollback_reason = models.CharField(max_length=300, blank=True)
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("import")
@@ -75,7 +101,25 @@ class ImportJob(models.Model):
 
     @property
     def is_running(self) -> bool:
-        return self.status in (JobStatus.UPLOADED, JobStatus.VALIDATING)
+        return self.status in (JobStatus.UPLOADED, JobStatus.VALIDATING, JobStatus.COMMITTING)
+
+    @property
+    def cut_over_date(self) -> dt.date | None:
+        raw = self.settings.get("cut_over")
+        return dt.date.fromisoformat(raw) if raw else None
+
+    @property
+    def has_differences(self) -> bool:
+        return any(line.get("difference_minor") for line in self.reconciliation)
+
+    @property
+    def committable(self) -> bool:
+        """A dry run that may be imported: no errors, reconciled (warnings need accepting)."""
+        return (
+            self.status == JobStatus.VALIDATED
+            and self.result in (DryRunResult.CLEAN, DryRunResult.WARNINGS)
+            and not self.has_differences
+        )
 
     @property
     def progress_percent(self) -> int:
@@ -167,3 +211,44 @@ class MappingProfile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entity}: {self.name}"
+
+
+class ImportedRecord(models.Model):
+    """What an import made, by the legacy key it came with (a member number, an account number ...).
+
+    Importing the same file again finds every record here with the same content and makes nothing;
+    a changed record is updated where it has not been used; a rollback removes what its job made.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    entity = models.CharField(max_length=30)
+    key = models.CharField(max_length=200)  # the record's key in the files (trial balance: code|branch)
+    legacy_id = models.CharField(max_length=100, blank=True)  # the old system's own id, where given
+    job = models.ForeignKey(ImportJob, on_delete=models.PROTECT, related_name="records")
+    object_id = models.BigIntegerField(null=True, blank=True)  # the row made (None: a ledger line)
+    content_hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["entity", "key"], name="imports_record_key_unique"),
+        ]
+        indexes = [models.Index(fields=["job", "entity"], name="imports_record_by_job")]
+
+    def __str__(self) -> str:
+        return f"{self.entity} {self.key}"
+
+
+class CutOver(models.Model):
+    """One row per workspace (id 1): the cut-over date every import's opening balances share, and
+    when the cooperative went live (after which imports can no longer be rolled back)."""
+
+    id = models.BigIntegerField(primary_key=True, default=1, editable=False)
+    date = models.DateField(_("cut-over date"))
+    live_since = models.DateTimeField(_("live since"), null=True, blank=True)
+    live_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"cut-over {self.date}"

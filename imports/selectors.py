@@ -9,7 +9,7 @@ from django.utils.translation import gettext
 
 from imports.engine.templates import TEMPLATES
 from imports.engine.validate import ENTITY_ORDER
-from imports.models import ImportIssue, ImportJob, MappingProfile
+from imports.models import CutOver, ImportIssue, ImportJob, MappingProfile
 
 ISSUES_SHOWN = 200
 
@@ -45,3 +45,17 @@ def entity_totals(job: ImportJob) -> list[dict[str, Any]]:
 def mapping_profiles(entity: str | None = None) -> QuerySet[MappingProfile]:
     profiles = MappingProfile.objects.all()
     return profiles.filter(entity=entity) if entity else profiles
+
+
+def cut_over() -> CutOver | None:
+    return CutOver.objects.select_related("live_by").filter(pk=1).first()
+
+
+def commit_totals(job: ImportJob) -> list[dict[str, Any]]:
+    """Per entity in import order, what the commit made: created, updated, already there."""
+    rows = []
+    for entity in ENTITY_ORDER:
+        counts = job.commit_counts.get(entity)
+        if counts and any(counts.values()):
+            rows.append({"entity": entity, "title": entity_title(entity), **counts})
+    return rows

@@ -14,6 +14,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import io
+import json
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import PurePath
@@ -31,11 +32,14 @@ from django.utils.translation import gettext as _
 
 from control_plane.audit.services import audit_record
 from control_plane.errors import BusinessRuleViolation, ErrorCode
+from core_banking.ledger.models import Account
 from core_banking.lending.models import Loan, LoanProduct
 from core_banking.members.models import Member, MemberGroup, MemberType
 from core_banking.members.services import workspace_storage_prefix
 from core_banking.organisation.models import Branch
 from core_banking.savings.models import SavingsAccount, SavingsProduct
+from core_banking.shares.models import SETTINGS_ROW_ID, ShareAccount, ShareSettings
+from core_banking.shares.services import share_settings_defaults
 from imports.engine import reader
 from imports.engine.report import write_issues_xlsx
 from imports.engine.templates import LANGUAGES, TEMPLATES
@@ -45,6 +49,7 @@ from imports.engine.values import DateSettings, currency_exponent
 from imports.models import (
     DryRunResult,
     FileKind,
+    ImportedRecord,
     ImportFile,
     ImportIssue,
     ImportJob,
@@ -248,6 +253,10 @@ def _existing_keys() -> tuple[dict[str, set[str]], dict[str, dict[str, str]]]:
         "loan_product": set(LoanProduct.objects.values_list("code", flat=True)),
         "savings_account": set(SavingsAccount.objects.values_list("number", flat=True)),
         "loan": set(Loan.objects.values_list("number", flat=True)),
+        "shareholder": set(
+            ShareAccount.objects.filter(shares__gt=0).values_list("member__number", flat=True)
+        ),
+        "account": set(Account.objects.values_list("code", flat=True)),
     }
     pairs = {
         "member_national_id": {number: national_id for number, national_id in members.items() if national_id},
@@ -258,28 +267,90 @@ def _existing_keys() -> tuple[dict[str, set[str]], dict[str, dict[str, str]]]:
     return existing, pairs
 
 
-# Which key of a record names it in the workspace, and which existing keys it is looked up in.
+def imported_records() -> dict[tuple[str, str], tuple[str, int]]:
+    """What earlier imports made and still hold: (entity, key) → (content hash, job id)."""
+    return {
+        (entity, key): (content_hash, job_id)
+        for entity, key, content_hash, job_id in ImportedRecord.objects.values_list(
+            "entity", "key", "content_hash", "job_id"
+        ).iterator(chunk_size=20_000)
+    }
+
+
+def share_nominal_value_minor() -> int:
+    """The value of one share, as set, or as a first share purchase would set it."""
+    row = ShareSettings.objects.filter(pk=SETTINGS_ROW_ID).first()
+    return (row or share_settings_defaults(workspace_currency())).nominal_value_minor
+
+
+# How a record names itself across imports (the key of ``ImportedRecord``), by entity.
+RECORD_KEYS: dict[str, tuple[str, ...]] = {
+    "branches": ("branch_code",),
+    "staff": ("username",),
+    "groups": ("group_code",),
+    "members": ("member_no",),
+    "nominees": ("member_no", "name"),
+    "shares": ("member_no",),
+    "savings_accounts": ("account_no",),
+    "loans": ("loan_no",),
+    "trial_balance": ("account_code", "branch_code"),
+}
+# Records that carry money: once imported, a changed one is not updated in place (the opening
+# entries are posted; the import is rolled back and made again, or the correction forms used).
+MONEY_ENTITIES = frozenset({"shares", "savings_accounts", "loans", "trial_balance"})
+# Trial balance rows whose amount is posted from the records they control, not from the row.
+RECORD_CONTROLS = frozenset({"savings", "savings_interest", "loans", "shares"})
+# Which workspace keys a record of the entity may already exist under.
 _WORKSPACE_KEYS = {
     "branches": ("branch_code", "branch"),
     "groups": ("group_code", "group"),
     "staff": ("username", "staff"),
     "members": ("member_no", "member"),
+    "shares": ("member_no", "shareholder"),
     "savings_accounts": ("account_no", "savings_account"),
     "loans": ("loan_no", "loan"),
 }
+# Made by hand in the workspace (its head office, its staff): an import uses them as they are.
+SHARED_ENTITIES = frozenset({"branches", "groups", "staff"})
 # References the engine checks against the workspace (the kinds ``DryRun.check_references`` knows).
 _REFERENCE_KINDS = ("branch", "group", "member", "member_type", "staff", "savings_product", "loan_product")
+# The kind of an account the trial balance brings that the chart does not have, by its first digit.
+ACCOUNT_KIND_BY_DIGIT = {"1": "asset", "2": "liability", "3": "equity", "4": "income", "5": "expense"}
+
+
+def record_key(entity: str, values: Mapping[str, Any]) -> str | None:
+    fields = RECORD_KEYS.get(entity)
+    if fields is None:
+        return None
+    key = "|".join(str(values.get(field) or "") for field in fields)
+    return key.upper() if entity == "groups" else key
+
+
+def record_hash(values: Mapping[str, Any]) -> str:
+    """A record's content, for telling an unchanged record from a changed one in a later import."""
+    text = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+Clash = tuple[str | None, str, str, dict[str, Any]]  # field, code, message, parameters
 
 
 class _Classifier:
-    """New, matching (already in the workspace, same identity) or conflicting, per record."""
+    """New, matching (already there, as it is), changed (to be updated) or conflicting, per record."""
 
-    def __init__(self, existing: Mapping[str, set[str]], pairs: Mapping[str, Mapping[str, str]]) -> None:
+    def __init__(
+        self,
+        existing: Mapping[str, set[str]],
+        pairs: Mapping[str, Mapping[str, str]],
+        imported: Mapping[tuple[str, str], tuple[str, int]],
+        nominal_value_minor: int,
+    ) -> None:
         self.existing = existing
         self.pairs = pairs
+        self.imported = imported  # (entity, key) → (content hash, job id)
+        self.nominal_value_minor = nominal_value_minor
 
-    def conflict(self, entity: str, values: Mapping[str, Any]) -> tuple[str, str, dict[str, Any]] | None:
-        """(field, message, params) when the record clashes with what the workspace holds."""
+    def _identity_clash(self, entity: str, values: Mapping[str, Any]) -> Clash | None:
         if entity == "members":
             number, national_id = values["member_no"], values.get("national_id")
             if national_id:
@@ -287,6 +358,7 @@ class _Classifier:
                 if held_by is not None and held_by != number:
                     return (
                         "national_id",
+                        "conflicts_with_workspace",
                         gettext_noop("National ID %(value)s belongs to member %(other)s in this workspace."),
                         {"value": national_id, "other": held_by},
                     )
@@ -294,6 +366,7 @@ class _Classifier:
                 if known is not None and known != national_id:
                     return (
                         "national_id",
+                        "conflicts_with_workspace",
                         gettext_noop("Member %(value)s is in this workspace with another national ID."),
                         {"value": number},
                     )
@@ -304,17 +377,87 @@ class _Classifier:
                 if held_by is not None and held_by != username:
                     return (
                         "email",
+                        "conflicts_with_workspace",
                         gettext_noop("E-mail %(value)s belongs to user %(other)s in this workspace."),
                         {"value": email, "other": held_by},
                     )
+        elif entity == "shares" and "share_count" not in values:
+            nominal = self.nominal_value_minor
+            if nominal and values["share_balance"] % nominal:
+                return (
+                    "share_count",
+                    "share_count_needed",
+                    gettext_noop(
+                        "The balance is not a whole number of shares at this workspace's share value; "
+                        "give the number of shares."
+                    ),
+                    {},
+                )
+        elif entity == "trial_balance" and values.get("control_of") in (None, ""):
+            code = values["account_code"]
+            if code not in self.existing["account"] and code[:1] not in ACCOUNT_KIND_BY_DIGIT:
+                return (
+                    "account_code",
+                    "account_kind_unknown",
+                    gettext_noop(
+                        "Account %(value)s is not in the chart of accounts and its code does not say "
+                        "its kind; add it to the chart first."
+                    ),
+                    {"value": code},
+                )
         return None
 
-    def classify(self, entity: str, values: Mapping[str, Any]) -> str:
-        key = _WORKSPACE_KEYS.get(entity)
+    def classify(self, entity: str, values: Mapping[str, Any]) -> tuple[str, Clash | None]:
+        clash = self._identity_clash(entity, values)
+        if clash is not None:
+            return "conflicting", clash
+        key = record_key(entity, values)
         if key is None:
-            return "new"
-        field, kind = key
-        return "matching" if values.get(field) in self.existing[kind] else "new"
+            return "new", None
+        imported = self.imported.get((entity, key))
+        if imported is not None:
+            return self._against_import(entity, key, values, *imported)
+        return self._against_workspace(entity, values)
+
+    def _against_workspace(self, entity: str, values: Mapping[str, Any]) -> tuple[str, Clash | None]:
+        """A record no import made: new, or one the workspace has (used as it is, or a clash)."""
+        workspace = _WORKSPACE_KEYS.get(entity)
+        if workspace is None:
+            return "new", None
+        field, kind = workspace
+        value = values.get(field)
+        value = value.upper() if entity == "groups" and isinstance(value, str) else value
+        if value not in self.existing[kind]:
+            return "new", None
+        if entity in SHARED_ENTITIES:
+            return "matching", None
+        return "conflicting", (
+            field,
+            "exists_not_imported",
+            gettext_noop("%(value)s is already in this workspace (not from an import)."),
+            {"value": value},
+        )
+
+    @staticmethod
+    def _against_import(
+        entity: str, key: str, values: Mapping[str, Any], content_hash: str, job_id: int
+    ) -> tuple[str, Clash | None]:
+        """A record an earlier import made: the same, changed (updated), or changed money (refused)."""
+        if content_hash == record_hash(values):
+            return "matching", None
+        if entity == "trial_balance" and values.get("control_of") in RECORD_CONTROLS:
+            return "matching", None  # posted from the records it controls, not from the row
+        if entity not in MONEY_ENTITIES:
+            return "changed", None
+        return "conflicting", (
+            None,
+            "imported_amounts_differ",
+            gettext_noop(
+                "%(value)s was imported by import #%(job)s with other values; roll that import "
+                "back to bring in the corrected file, or use the correction forms."
+            ),
+            {"value": key.replace("|", " "), "job": job_id},
+        )
 
 
 @dataclasses.dataclass
@@ -584,12 +727,15 @@ class _Outcome:
     reconciliation: list[dict[str, Any]]
     files: list[ImportFile]
     rows: int
+    records: dict[str, list[Record]]  # kept only when asked (the commit reads them)
 
 
-def _run(job: ImportJob, *, progress_every: int, on_progress: ProgressCallback | None) -> _Outcome:
+def _run(
+    job: ImportJob, *, progress_every: int, on_progress: ProgressCallback | None, keep_records: bool = False
+) -> _Outcome:
     settings = _engine_settings(job.settings)
     existing, pairs = _existing_keys()
-    classifier = _Classifier(existing, pairs)
+    classifier = _Classifier(existing, pairs, imported_records(), share_nominal_value_minor())
     run = DryRun(settings, keep_records=True)
     opened: list[reader.XlsxWorkbook] = []
     files = list(job.files.all())
@@ -604,6 +750,7 @@ def _run(job: ImportJob, *, progress_every: int, on_progress: ProgressCallback |
         )
         progress.write(run.issues)
         counts: dict[str, dict[str, int]] = {}
+        records: dict[str, list[Record]] = {}
         for entity in ENTITY_ORDER:
             source = sources.get(entity)
             if source is None:
@@ -631,7 +778,9 @@ def _run(job: ImportJob, *, progress_every: int, on_progress: ProgressCallback |
             )
             counts[entity] = _classify(entity, result.records, classifier, run)
             counts[entity].update(rows=result.rows, valid=result.valid)
-            result.records.clear()  # what the counts needed; a later commit reads the files again
+            if keep_records:
+                records[entity] = list(result.records)
+            result.records.clear()
         run.check_references({kind: existing[kind] for kind in _REFERENCE_KINDS})
         progress.write(run.issues)
     finally:
@@ -654,6 +803,7 @@ def _run(job: ImportJob, *, progress_every: int, on_progress: ProgressCallback |
         reconciliation=reconciliation,
         files=files,
         rows=progress.done,
+        records=records,
     )
 
 
@@ -666,18 +816,14 @@ def _file_settings(settings: ImportSettings, saved: Mapping[str, Any] | None) ->
 
 
 def _classify(entity: str, records: list[Record], classifier: _Classifier, run: DryRun) -> dict[str, int]:
-    counts = {"new": 0, "matching": 0, "conflicting": 0}
+    counts = {"new": 0, "matching": 0, "changed": 0, "conflicting": 0}
     validator = run.validator(entity)
     for record in records:
-        clash = classifier.conflict(entity, record.values)
+        status, clash = classifier.classify(entity, record.values)
+        counts[status] += 1
         if clash is not None:
-            field, message, params = clash
-            counts["conflicting"] += 1
-            run.issues.append(
-                validator.issue(ERROR, record.row, field, "conflicts_with_workspace", message, **params)
-            )
-            continue
-        counts[classifier.classify(entity, record.values)] += 1
+            field, code, message, params = clash
+            run.issues.append(validator.issue(ERROR, record.row, field, code, message, **params))
     return counts
 
 

@@ -13,4 +13,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("<int:job_id>/", views.job_detail, name="job"),
     path("<int:job_id>/progress/", views.job_progress, name="progress"),
     path("<int:job_id>/report.xlsx", views.job_report, name="report"),
+    path("<int:job_id>/commit/", views.job_commit, name="commit"),
+    path("<int:job_id>/rollback/", views.job_rollback, name="rollback"),
+    path("go-live/", views.go_live, name="go_live"),
 ]

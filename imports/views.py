@@ -13,13 +13,13 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from control_plane.errors import BusinessRuleViolation
 from core_banking.members.services import workspace_storage_prefix
 from core_banking.staff.models import StaffProfile
 from core_banking.staff.roles import Capability
-from imports import selectors, services
+from imports import commit, selectors, services
 from imports.engine import sample, templates
 from imports.engine.validate import ENTITY_ORDER
 from imports.forms import ImportUploadForm
@@ -71,7 +71,16 @@ def _attachment(content: bytes, name: str, content_type: str) -> FileResponse:
 @require_GET
 def job_list(request: HttpRequest) -> HttpResponse:
     _admin(request)
-    return render(request, "imports/job_list.html", {"jobs": selectors.import_jobs()[:100]})
+    return _list(request)
+
+
+def _list(request: HttpRequest, *, action_error: str = "", status: int = 200) -> HttpResponse:
+    context = {
+        "jobs": selectors.import_jobs()[:100],
+        "cut_over": selectors.cut_over(),
+        "action_error": action_error,
+    }
+    return render(request, "imports/job_list.html", context, status=status)
 
 
 @login_required
@@ -111,13 +120,17 @@ def job_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _job_context(job: ImportJob) -> dict[str, object]:
+def _job_context(job: ImportJob, **extra: object) -> dict[str, object]:
     return {
         "job": job,
         "totals": selectors.entity_totals(job),
-        "issues": selectors.import_issues_first(job) if job.status == "validated" else [],
+        "issues": selectors.import_issues_first(job) if job.result else [],
         "issues_shown": selectors.ISSUES_SHOWN,
         "issue_count": job.errors + job.warnings,
+        "cut_over": selectors.cut_over(),
+        "commit_totals": selectors.commit_totals(job),
+        "progress": commit.commit_progress(job.pk) if job.status == "committing" else None,
+        **extra,
     }
 
 
@@ -129,12 +142,57 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def job_commit(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Import a checked job (warnings accepted with the box ticked); it runs as a background job."""
+    _admin(request)
+    job = _job(job_id)
+    try:
+        commit.import_commit_request(
+            actor=request.user, job_id=job.pk, accept_warnings=request.POST.get("accept_warnings") == "on"
+        )
+    except BusinessRuleViolation as violation:
+        context = _job_context(_job(job_id), action_error=violation.message, error_code=str(violation.code))
+        return render(request, "imports/job_detail.html", context, status=violation.http_status)
+    return HttpResponseRedirect(reverse("imports:job", args=[job.pk]))
+
+
+@login_required
+@require_POST
+def job_rollback(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Undo a committed import before the cooperative goes live (a reason is required)."""
+    _admin(request)
+    job = _job(job_id)
+    try:
+        commit.import_rollback(actor=request.user, job_id=job.pk, reason=request.POST.get("reason", ""))
+    except BusinessRuleViolation as violation:
+        context = _job_context(_job(job_id), action_error=violation.message, error_code=str(violation.code))
+        return render(request, "imports/job_detail.html", context, status=violation.http_status)
+    return HttpResponseRedirect(reverse("imports:job", args=[job.pk]))
+
+
+@login_required
+@require_POST
+def go_live(request: HttpRequest) -> HttpResponse:
+    """The cooperative works here from now on; imports can no longer be rolled back."""
+    _admin(request)
+    if request.POST.get("confirm") != "on":
+        return _list(request, action_error=_("Tick the box to confirm."), status=400)
+    try:
+        commit.workspace_go_live(actor=request.user)
+    except BusinessRuleViolation as violation:
+        return _list(request, action_error=violation.message, status=violation.http_status)
+    return HttpResponseRedirect(reverse("imports:index"))
+
+
+@login_required
 @require_GET
 def job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
     """The progress block, polled by htmx while the dry run goes on; once it ends the page reloads."""
     _admin(request)
     job = _job(job_id)
-    response = render(request, "imports/_progress.html", {"job": job})
+    progress = commit.commit_progress(job.pk) if job.status == "committing" else None
+    response = render(request, "imports/_progress.html", {"job": job, "progress": progress})
     if not job.is_running and getattr(request, "htmx", False):
         response["HX-Refresh"] = "true"
     return response

@@ -606,6 +606,7 @@ class LoanTransactionKind(models.TextChoices):
     WRITE_OFF = "write_off", _("Written off")
     RECOVERY = "recovery", _("Recovery after write-off")
     REVERSAL = "reversal", _("Reversal")
+    OPENING = "opening", _("Opening balance (imported)")
 
 
 class RepaymentSource(models.TextChoices):

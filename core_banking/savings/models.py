@@ -174,6 +174,7 @@ class TransactionKind(models.TextChoices):
     INTEREST = "interest", _("Interest")
     LOAN_REPAYMENT = "loan_repayment", _("Paid to a loan")
     CORRECTION = "correction", _("Correction")
+    OPENING = "opening", _("Opening balance")
 
 
 class Channel(models.TextChoices):

@@ -83,6 +83,7 @@ class ShareTransactionKind(models.TextChoices):
     PURCHASE = "purchase", _("Share purchase")
     WITHDRAWAL = "withdrawal", _("Share withdrawal on exit")
     CORRECTION = "correction", _("Correction")
+    OPENING = "opening", _("Opening balance")
 
 
 class ShareTransaction(models.Model):

@@ -486,7 +486,7 @@ def write_sample(  # noqa: PLR0912, PLR0915
         borrowing = -cash + 100_000 * unit
         cash = 100_000 * unit
     lines = [
-        ("1010", "Cash in hand", cash, 0, ""),
+        ("1010", "Cash in hand", cash, 0, "cash"),
         ("1300", "Loans to members", summary.loans_outstanding_total, 0, "loans"),
         ("2100", "Members' savings", 0, summary.savings_total, "savings"),
         ("2150", "Interest payable on savings", 0, summary.savings_interest_total, "savings_interest"),

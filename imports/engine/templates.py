@@ -209,6 +209,7 @@ CONTROL_ACCOUNTS = {
     "savings_interest": ("interest payable on savings", "সঞ্চয়ের সুদ প্রদেয়", "lãi phải trả", "ดอกเบี้ยค้างจ่าย"),
     "loans": ("loans receivable", "loan", "ঋণ", "ঋণ প্রদান", "cho vay", "dư nợ cho vay", "ลูกหนี้เงินกู้", "เงินให้กู้"),
     "shares": ("share capital", "শেয়ার মূলধন", "শেয়ার", "vốn cổ phần", "cổ phần", "ทุนเรือนหุ้น", "หุ้น"),
+    "cash": ("cash in hand", "হাতে নগদ", "নগদ", "tiền mặt", "tiền mặt tại quỹ", "เงินสด", "เงินสดในมือ"),
 }
 
 
@@ -1392,7 +1393,8 @@ TRIAL_BALANCE = EntityTemplate(
             T.CHOICE,
             False,
             gettext_noop(
-                "For a control account, what it controls: savings, savings interest, loans or shares."
+                "For a control account, what it controls: savings, savings interest, loans, shares, "
+                "or cash (posted to the branch's cash account)."
             ),
             ("Control account of", "নিয়ন্ত্রণ হিসাব", "Tài khoản kiểm soát", "บัญชีคุม"),
             "control",

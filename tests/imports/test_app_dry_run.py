@@ -181,12 +181,21 @@ def test_member_conflicting_with_the_workspace(in_alpha: Workspace) -> None:
     Member.objects.filter(pk=held.pk).update(national_id="1101700203450")
     content = _thai_members_csv(
         ("IMP-NEW", "BR1", "สมศรี ใจดี", "1101700203450", "15/01/2568"),  # another member's ID
-        ("IMP-HELD", "BR1", "สมชาย ใจดี", "", "15/01/2568"),  # the same member again
+        ("IMP-HELD", "BR1", "สมชาย ใจดี", "", "15/01/2568"),  # a member made by hand, not imported
     )
     job = import_dry_run(job_id=_job(content, name="m.csv", country="TH", buddhist_era=True).pk)
-    assert job.entity_counts["members"] == {"new": 0, "matching": 1, "conflicting": 1, "rows": 2, "valid": 2}
+    assert job.entity_counts["members"] == {
+        "new": 0,
+        "matching": 0,
+        "changed": 0,
+        "conflicting": 2,
+        "rows": 2,
+        "valid": 2,
+    }
     conflict = ImportIssue.objects.get(job=job, code="conflicts_with_workspace")
     assert conflict.row == 2 and "IMP-HELD" in conflict.message
+    by_hand = ImportIssue.objects.get(job=job, code="exists_not_imported")
+    assert by_hand.row == 3 and "IMP-HELD" in by_hand.message
 
 
 def test_report_spreadsheet_holds_every_issue(in_alpha: Workspace) -> None:
