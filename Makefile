@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 SERVICES := $(PY) -m control_plane.devservices exec --
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint typecheck migrations-check messages chromium bench bench-provisioning bench-books bench-members bench-lending bench-control-plane bench-notifications bench-field chaos-field install clean-data
+.PHONY: run test lint typecheck migrations-check messages chromium bench bench-provisioning bench-books bench-members bench-lending bench-control-plane bench-notifications bench-field bench-migration chaos-field install clean-data
 
 install: $(INSTALLED)
 
@@ -52,7 +52,7 @@ chromium:
 test: $(INSTALLED) messages chromium lint migrations-check
 	$(SERVICES) $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
-bench: bench-provisioning bench-books bench-members bench-lending bench-control-plane bench-notifications bench-field
+bench: bench-provisioning bench-books bench-members bench-lending bench-control-plane bench-notifications bench-field bench-migration
 
 bench-provisioning: $(INSTALLED)
 	$(SERVICES) $(PY) -m bench.provisioning
@@ -74,6 +74,9 @@ bench-notifications: $(INSTALLED)
 
 bench-field: $(INSTALLED)
 	$(SERVICES) $(PY) -m bench.field
+
+bench-migration: $(INSTALLED)
+	$(SERVICES) $(PY) -m bench.migration
 
 # The chaos check of field sync at full size (replays, lost answers, the server killed twice); not in
 # `make bench`. CI runs it small: tests/field/test_chaos.py.

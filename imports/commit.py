@@ -24,9 +24,12 @@ Progress is written to the cache (the job's row is inside the commit's transacti
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
+import operator
 import re
+import secrets
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -35,6 +38,7 @@ from typing import Any
 
 import structlog
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
 from django.core.mail import send_mail
@@ -46,6 +50,7 @@ from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
+from psycopg.types.json import Jsonb
 
 from control_plane.audit.services import audit_record
 from control_plane.errors import BusinessRuleViolation, ErrorCode
@@ -246,6 +251,7 @@ def import_commit(*, job_id: int) -> ImportJob:
         with translation.override(job.settings.get("language", "en")):
             _progress_set(job_id, stage="reading", done=0, total=job.rows_total, started=started)
             outcome = services._run(job, progress_every=10**9, on_progress=None, keep_records=True)
+            read_s = round(time.time() - started, 2)
             errors = [issue for issue in outcome.issues if issue.severity == ERROR]
             if errors:
                 first = errors[0]
@@ -279,7 +285,11 @@ def import_commit(*, job_id: int) -> ImportJob:
                     actor=actor,
                     action="import.commit",
                     target=job,
-                    changes={"counts": writer.counts, "opening_entries": writer.entry_ids},
+                    changes={
+                        "counts": writer.counts,
+                        "opening_entries": writer.entry_ids,
+                        "seconds": {"read_and_check": read_s, **writer.seconds},
+                    },
                 )
                 invited = list(writer.invited)
                 transaction.on_commit(lambda: _invite(invited))
@@ -321,6 +331,7 @@ class _Writer:
         self.language = workspace_language()
         self.currency = workspace_currency()
         self.counts: dict[str, dict[str, int]] = {}
+        self.seconds: dict[str, float] = {}  # per stage, for the audit record and the benchmark
         self.entry_ids: list[int] = []
         self.invited: list[int] = []
         self.imported = {
@@ -366,6 +377,9 @@ class _Writer:
 
     def _remember(self, entity: str, record: Record, object_id: int | None) -> None:
         key = services.record_key(entity, record.values) or ""
+        self.counts[entity]["created"] += 1
+        if (entity, key) in self.imported:
+            return  # the same key twice in one file (two nominees of one name): the first one stands
         row = ImportedRecord(
             entity=entity,
             key=key[:200],
@@ -376,7 +390,6 @@ class _Writer:
         )
         self.new_records.append(row)
         self.imported[(entity, key)] = row
-        self.counts[entity]["created"] += 1
 
     def _updated(self, entity: str, earlier: ImportedRecord, record: Record) -> None:
         earlier.content_hash = services.record_hash(record.values)
@@ -394,33 +407,49 @@ class _Writer:
     def write(self, records: Mapping[str, list[Record]]) -> None:
         self.total = sum(len(rows) for rows in records.values())
         self.branches = {branch.code: branch for branch in Branch.objects.all()}
-        self._branches(records.get("branches", []))
+        self._timed("branches", self._branches, records.get("branches", []))
         self.head_office = next((b for b in self.branches.values() if b.is_head_office), None) or min(
             self.branches.values(), key=lambda b: b.pk
         )
         self.users = dict(get_user_model().objects.values_list("username", "id"))
-        self._staff(records.get("staff", []))
+        self._timed("staff", self._staff, records.get("staff", []))
         self.groups = dict(MemberGroup.objects.values_list("code", "id"))
-        self._groups(records.get("groups", []))
+        self._timed("groups", self._groups, records.get("groups", []))
         self.members = {
             number: _MemberRef(pk, branch_id, join_date)
             for number, pk, branch_id, join_date in Member.objects.values_list(
                 "number", "id", "branch_id", "join_date"
             ).iterator(chunk_size=20_000)
         }
-        self._members(records.get("members", []))
+        self._timed("members", self._members, records.get("members", []))
         self._group_leaders(records.get("groups", []))
-        self._nominees(records.get("nominees", []))
-        self._shares(records.get("shares", []))
-        self._savings(records.get("savings_accounts", []))
-        self._loans(records.get("loans", []))
-        self._trial_balance(records.get("trial_balance", []))
-        self._post_opening()
-        self._write_subledger_openings()
-        ImportedRecord.objects.bulk_create(self.new_records, batch_size=5_000)
+        self._timed("nominees", self._nominees, records.get("nominees", []))
+        self._timed("shares", self._shares, records.get("shares", []))
+        self._timed("savings_accounts", self._savings, records.get("savings_accounts", []))
+        self._timed("loans", self._loans, records.get("loans", []))
+        self._timed("trial_balance", self._trial_balance, records.get("trial_balance", []))
+        self._timed("opening_entries", lambda _records: self._post_opening(), [])
+        self._timed("opening_transactions", lambda _records: self._write_subledger_openings(), [])
+        self._timed(
+            "imported_records",
+            lambda _records: _copy_tuples(
+                ImportedRecord._meta.db_table,
+                "entity, key, legacy_id, job_id, object_id, content_hash",
+                (
+                    (row.entity, row.key, row.legacy_id, row.job_id, row.object_id, row.content_hash)
+                    for row in self.new_records
+                ),
+            ),
+            [],
+        )
         CutOver.objects.get_or_create(pk=1, defaults={"date": self.cut_over})
         for entity in ENTITY_ORDER:
             self.counts.setdefault(entity, {"created": 0, "updated": 0, "unchanged": 0})
+
+    def _timed(self, stage: str, step: Any, records: list[Record]) -> None:
+        started = time.perf_counter()
+        step(records)
+        self.seconds[stage] = round(time.perf_counter() - started, 2)
 
     # -- branches, staff, groups --
 
@@ -464,6 +493,10 @@ class _Writer:
 
     def _staff(self, records: list[Record]) -> None:
         new, changed = self._split("staff", records)
+        # One hash of a random password nobody knows, shared by this import's invitees (each chooses
+        # their own through the link): a real hash, so "forgotten your password" works for them too,
+        # at the cost of one key stretch per import instead of one per person.
+        throwaway = make_password(secrets.token_urlsafe(32)) if new else ""
         for record in new:
             values = record.values
             user_id = self.users.get(values["username"])
@@ -473,6 +506,7 @@ class _Writer:
                     actor=self.actor,
                     username=values["username"],
                     password=None,  # invited: they choose their own by e-mail
+                    password_hash=throwaway,
                     roles=roles,
                     approver_level=1 if Role.APPROVER.value in roles else None,
                     home_branch=self.branches[values["branch_code"]],
@@ -783,7 +817,8 @@ class _Writer:
         for loan, application_id in zip(loans, application_ids, strict=True):
             loan.application_id = application_id
         loan_ids = _copy_insert(Loan, loans)
-        installments, guarantors = [], []
+        installments: list[tuple[Any, ...]] = []
+        guarantors = []
         for record, loan, loan_id, application_id, schedule in zip(
             new, loans, loan_ids, application_ids, schedules, strict=True
         ):
@@ -807,7 +842,7 @@ class _Writer:
                 self.pending_loans.append(
                     (loan_id, loan.branch_id, loan.principal_outstanding_minor, loan.number)
                 )
-        _copy_insert(LoanInstallment, installments)
+        _copy_tuples(LoanInstallment._meta.db_table, _INSTALLMENT_COLUMNS, installments)
         Guarantor.objects.bulk_create(guarantors, batch_size=5_000)
         self._tick("loans", len(records))
 
@@ -820,6 +855,7 @@ class _Writer:
     ) -> dict[str, Any]:
         """The engine's terms from the product, with the loan's own rate, method, frequency and dates."""
         frequency = values["frequency"]
+        repay_every = product.repay_every if frequency == product.frequency else 1
         terms: dict[str, Any] = {
             "principal": from_minor(values["disbursed_amount"], self.currency),
             "currency": self.currency,
@@ -834,14 +870,15 @@ class _Writer:
             if product.days_in_month.isdigit()
             else product.days_in_month,
             "frequency": frequency,
-            "repay_every": product.repay_every if frequency == product.frequency else 1,
+            "repay_every": repay_every,
             "installments": values["instalments"],
             "disbursement_date": values["disbursed_on"].isoformat(),
             "rounding": product.rounding,
             "grace_principal": 0,
             "grace_interest_payment": 0,
             "interest_free_periods": 0,
-            **calendar,
+            "weekly_off_days": calendar.get("weekly_off_days", []),
+            "holidays": _holidays_within(calendar.get("holidays", []), values, frequency, repay_every),
         }
         if values.get("first_due_on"):
             terms["first_due_date"] = values["first_due_on"].isoformat()
@@ -928,72 +965,60 @@ class _Writer:
             )
 
     def _write_subledger_openings(self) -> None:
+        """Each balance's ``opening`` transaction, tied to its branch's opening entry (plain rows:
+        hundreds of thousands of them)."""
         entry_of = {branch_id: entry.pk for branch_id, entry in self.entries.items()}
-        job = self.job.pk
-        _copy_insert(
-            SavingsTransaction,
-            [
-                SavingsTransaction(
-                    account_id=account_id,
-                    kind=SavingsKind.OPENING,
-                    amount_minor=amount,
-                    balance_after_minor=amount,
-                    value_date=self.cut_over,
-                    entry_id=entry_of[branch_id],
-                    idempotency_key=f"import:{job}:savings:{key}"[:120],
-                    channel=Channel.IMPORT,
-                    memo="",
-                    created_at=self.now,
-                    created_by_id=self.actor_id,
-                )
+        job, now, by, day = self.job.pk, self.now, self.actor_id, self.cut_over
+        _copy_tuples(
+            SavingsTransaction._meta.db_table,
+            "account_id, kind, amount_minor, balance_after_minor, value_date, entry_id, idempotency_key, "
+            "channel, memo, created_at, created_by_id",
+            (
+                (account_id, SavingsKind.OPENING.value, amount, amount, day, entry_of[branch_id],
+                 f"import:{job}:savings:{key}"[:120], Channel.IMPORT.value, "", now, by)
                 for account_id, branch_id, amount, key in self.pending_savings
-            ],
-        )
-        _copy_insert(
-            ShareTransaction,
-            [
-                ShareTransaction(
-                    account_id=account_id,
-                    kind=ShareTransactionKind.OPENING,
-                    shares=shares,
-                    amount_minor=amount,
-                    shares_after=shares,
-                    balance_after_minor=amount,
-                    value_date=self.cut_over,
-                    entry_id=entry_of[branch_id],
-                    idempotency_key=f"import:{job}:shares:{key}"[:120],
-                    channel=Channel.IMPORT,
-                    memo="",
-                    created_at=self.now,
-                    created_by_id=self.actor_id,
-                )
+            ),
+        )  # fmt: skip
+        _copy_tuples(
+            ShareTransaction._meta.db_table,
+            "account_id, kind, shares, amount_minor, shares_after, balance_after_minor, value_date, "
+            "entry_id, idempotency_key, channel, memo, created_at, created_by_id",
+            (
+                (account_id, ShareTransactionKind.OPENING.value, shares, amount, shares, amount, day,
+                 entry_of[branch_id], f"import:{job}:shares:{key}"[:120], Channel.IMPORT.value, "", now, by)
                 for account_id, branch_id, shares, amount, key in self.pending_shares
-            ],
-        )
-        _copy_insert(
-            LoanTransaction,
-            [
-                LoanTransaction(
-                    loan_id=loan_id,
-                    kind=LoanTransactionKind.OPENING,
-                    value_date=self.cut_over,
-                    amount_minor=amount,
-                    principal_minor=amount,
-                    interest_minor=0,
-                    fee_minor=0,
-                    penalty_minor=0,
-                    interest_from_receivable_minor=0,
-                    source="",
-                    channel=Channel.IMPORT,
-                    entry_id=entry_of[branch_id],
-                    idempotency_key=f"import:{job}:loan:{key}"[:120],
-                    memo="",
-                    created_at=self.now,
-                    created_by_id=self.actor_id,
-                )
+            ),
+        )  # fmt: skip
+        _copy_tuples(
+            LoanTransaction._meta.db_table,
+            "loan_id, kind, value_date, amount_minor, principal_minor, interest_minor, fee_minor, "
+            "penalty_minor, interest_from_receivable_minor, source, channel, entry_id, idempotency_key, "
+            "memo, created_at, created_by_id",
+            (
+                (loan_id, LoanTransactionKind.OPENING.value, day, amount, amount, 0, 0, 0, 0, "",
+                 Channel.IMPORT.value, entry_of[branch_id], f"import:{job}:loan:{key}"[:120], "", now, by)
                 for loan_id, branch_id, amount, key in self.pending_loans
-            ],
-        )
+            ),
+        )  # fmt: skip
+
+
+# Days one instalment period can span, by frequency: the loan's calendar need not reach further.
+_PERIOD_DAYS = {"weekly": 7, "fortnightly": 14, "monthly": 31, "once": 366}
+
+
+def _holidays_within(
+    holidays: Sequence[str], values: Mapping[str, Any], frequency: str, repay_every: int
+) -> list[str]:
+    """The branch's holidays (ISO dates, sorted) from the disbursement to well past the loan's last
+    due date: what its schedule can fall on. A whole calendar of decades costs the engine more than
+    the schedule itself, on every one of tens of thousands of loans."""
+    start = values["disbursed_on"]
+    first = values.get("first_due_on") or start
+    span = _PERIOD_DAYS.get(frequency, 31) * repay_every * (values["instalments"] + 1) + 366
+    end = (max(start, first) + dt.timedelta(days=span)).isoformat()
+    return list(
+        holidays[bisect.bisect_left(holidays, start.isoformat()) : bisect.bisect_right(holidays, end)]
+    )
 
 
 def _made_id(earlier: ImportedRecord) -> int:
@@ -1011,10 +1036,18 @@ def _balancing(code: str, amount: int) -> LineSpec:
     return LineSpec(code, debit_minor=amount) if amount > 0 else LineSpec(code, credit_minor=-amount)
 
 
+_INSTALLMENT_COLUMNS = (
+    "loan_id, number, period_start, due_date, principal_minor, interest_minor, earned_interest_minor, "
+    "fee_minor, penalty_minor, principal_paid_minor, interest_paid_minor, fee_paid_minor, "
+    "penalty_paid_minor, interest_waived_minor, paid_on"
+)
+
+
 def _installments_paid(
     loan_id: int, schedule: Any, *, principal_paid: int, interest_paid: int, cut_over: dt.date
-) -> list[LoanInstallment]:
-    """The schedule's instalments with what was paid before the cut-over, oldest first."""
+) -> list[tuple[Any, ...]]:
+    """The schedule's instalment rows (``_INSTALLMENT_COLUMNS``) with what was paid before the
+    cut-over, oldest first. Plain tuples: a loan book has millions of instalments."""
     rows = []
     for item in schedule.installments:
         principal = min(principal_paid, item.principal_minor)
@@ -1023,36 +1056,32 @@ def _installments_paid(
         interest_paid -= interest
         paid = principal == item.principal_minor and interest == item.interest_minor
         rows.append(
-            LoanInstallment(
-                loan_id=loan_id,
-                number=item.number,
-                period_start=item.period_start,
-                due_date=item.due_date,
-                principal_minor=item.principal_minor,
-                interest_minor=item.interest_minor,
-                earned_interest_minor=item.earned_interest_minor,
-                fee_minor=0,
-                penalty_minor=0,
-                principal_paid_minor=principal,
-                interest_paid_minor=interest,
-                fee_paid_minor=0,
-                penalty_paid_minor=0,
-                interest_waived_minor=0,
-                paid_on=min(item.due_date, cut_over) if paid else None,
-            )
-        )
+            (loan_id, item.number, item.period_start, item.due_date, item.principal_minor,
+             item.interest_minor, item.earned_interest_minor, 0, 0, principal, interest, 0, 0, 0,
+             min(item.due_date, cut_over) if paid else None)
+        )  # fmt: skip
     return rows
+
+
+def _copy_tuples(table: str, columns: str, rows: Iterable[Sequence[Any]]) -> None:
+    """COPY plain rows into ``table``; its id column takes the sequence's next values."""
+    with server_cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def _copy_insert(model: Any, rows: Sequence[Any], exclude: Sequence[str] = ()) -> list[int]:
     """Insert unsaved model instances with COPY (ids taken from the table's sequence first); their
-    ids, in order. Every concrete column is written as the instance holds it (no Django defaults
-    beyond the field's own), so callers set what matters."""
+    ids, in order. Every concrete column is written as the instance holds it (the field defaults
+    the instance got when it was made), so callers set what matters. psycopg adapts the Python
+    values itself (ints, text, dates, Decimal, lists); JSON is wrapped, nothing else is converted:
+    Django's per-value preparation costs more than the COPY at these volumes."""
     if not rows:
         return []
     table = model._meta.db_table
     fields = [field for field in model._meta.concrete_fields if field.column not in exclude]
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    getters = [_column_value(field) for field in fields]
     with server_cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(rows)]
@@ -1061,10 +1090,15 @@ def _copy_insert(model: Any, rows: Sequence[Any], exclude: Sequence[str] = ()) -
         with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for pk, row in zip(ids, rows, strict=True):
                 row.pk = pk
-                copy.write_row(
-                    [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields]
-                )
+                copy.write_row([getter(row) for getter in getters])
     return ids
+
+
+def _column_value(field: Any) -> Any:
+    attname = field.attname
+    if field.get_internal_type() == "JSONField":
+        return lambda row: Jsonb(getattr(row, attname))
+    return operator.attrgetter(attname)
 
 
 # --- After the commit: invitations ---------------------------------------------------------------

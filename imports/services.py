@@ -289,7 +289,7 @@ RECORD_KEYS: dict[str, tuple[str, ...]] = {
     "staff": ("username",),
     "groups": ("group_code",),
     "members": ("member_no",),
-    "nominees": ("member_no", "name"),
+    "nominees": ("member_no", "name", "relationship"),
     "shares": ("member_no",),
     "savings_accounts": ("account_no",),
     "loans": ("loan_no",),

@@ -388,7 +388,7 @@ def write_sample(  # noqa: PLR0912, PLR0915
         summary.shares_total += balance
 
     # Savings accounts: number cells (with decimals where the currency has them), text dates.
-    products = ("GS", "VS", "DPS")
+    products = ("CMP", "VOL", "DPS")  # a new workspace's starter products, and a recurring deposit
     kinds = ("compulsory", "voluntary", "recurring")
     sheet = _Sheet(book, "savings_accounts", language)
     for index in range(savings):

@@ -22,11 +22,11 @@ from control_plane.audit.models import AuditEvent
 from control_plane.errors import BusinessRuleViolation, ErrorCode
 from core_banking.ledger.models import JournalEntry, JournalLine
 from core_banking.ledger.services import ledger_verify
-from core_banking.lending.models import Loan, LoanInstallment, LoanTransaction
+from core_banking.lending.models import Loan, LoanInstallment, LoanProduct, LoanTransaction
 from core_banking.lending.services import loan_product_create
 from core_banking.members.models import Member, Nominee
 from core_banking.organisation.models import Branch
-from core_banking.savings.models import SavingsAccount, SavingsTransaction
+from core_banking.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
 from core_banking.savings.services import savings_deposit, savings_product_create
 from core_banking.shares.models import ShareAccount, ShareTransaction
 from imports import commit
@@ -47,13 +47,16 @@ def _media(settings, tmp_path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def products(in_alpha: Workspace) -> None:
-    """The sample's products: compulsory (GS), voluntary (VS) and recurring (DPS) savings, a loan (GEN)."""
+    """The sample's products: compulsory (CMP), voluntary (VOL) and recurring (DPS) savings, and a loan
+    (GEN), as a new workspace has them (a recurring deposit added)."""
     opened = dt.date(2010, 1, 1)
     for code, kind, extra in (
-        ("GS", "compulsory", {}),
-        ("VS", "voluntary", {}),
+        ("CMP", "compulsory", {}),
+        ("VOL", "voluntary", {}),
         ("DPS", "recurring", {"term_months": 60, "installment_minor": 500_00}),
     ):
+        if SavingsProduct.objects.filter(code=code).exists():
+            continue
         savings_product_create(
             actor=None,
             code=code,
@@ -63,6 +66,8 @@ def products(in_alpha: Workspace) -> None:
             rate_effective_from=opened,
             **extra,
         )
+    if LoanProduct.objects.filter(code="GEN").exists():
+        return
     loan_product_create(
         actor=None,
         code="GEN",
@@ -290,8 +295,6 @@ def test_a_failure_half_way_leaves_nothing(products: None) -> None:
     # Loans are written after members, savings and shares: a product setting the schedule engine
     # does not know makes the first loan fail, after much has been written in the transaction.
     job = _checked(data)
-    from core_banking.lending.models import LoanProduct
-
     LoanProduct.objects.filter(code="GEN").update(days_in_month="31")  # not a value the engine knows
     members, entries = Member.objects.count(), JournalEntry.objects.count()
 
