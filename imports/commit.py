@@ -113,14 +113,24 @@ def _person(actor: Any | None) -> Any | None:
     return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
 
 
+def _name(actor: Any | None, operator: str) -> str:
+    if operator:
+        return f"{operator} (operations)"[:160]
+    person = _person(actor)
+    return person.get_username() if person is not None else ""
+
+
 # --- Asking for a commit -------------------------------------------------------------------------
 
 
-def import_commit_request(*, actor: Any | None, job_id: int, accept_warnings: bool = False) -> ImportJob:
+def import_commit_request(
+    *, actor: Any | None, job_id: int, accept_warnings: bool = False, operator: str = ""
+) -> ImportJob:
     """Queue the commit of a checked import. Refused unless the dry run is clean, or its warnings are
     accepted now (recorded with the name of who accepted); never with errors or an unreconciled
     total (``import_unreconciled``, the differences named); never on another cut-over date than an
-    earlier import's."""
+    earlier import's. ``operator``: the console operator acting for the cooperative (``actor`` is
+    then None: operators are not the workspace's users); their name is kept and audited."""
     workspace_writable_require()
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
@@ -174,6 +184,7 @@ def import_commit_request(*, actor: Any | None, job_id: int, accept_warnings: bo
         if job.result == DryRunResult.WARNINGS:
             job.warnings_accepted_by = _person(actor)
             job.warnings_accepted_at = now
+            job.warnings_accepted_by_name = _name(actor, operator)
         job.save(
             update_fields=[
                 "status",
@@ -182,13 +193,17 @@ def import_commit_request(*, actor: Any | None, job_id: int, accept_warnings: bo
                 "commit_failure",
                 "warnings_accepted_by",
                 "warnings_accepted_at",
+                "warnings_accepted_by_name",
             ]
         )
         audit_record(
             actor=actor,
             action="import.commit_requested",
             target=job,
-            changes={"warnings_accepted": job.warnings if job.result == DryRunResult.WARNINGS else 0},
+            changes={
+                "warnings_accepted": job.warnings if job.result == DryRunResult.WARNINGS else 0,
+                **({"operator": operator} if operator else {}),
+            },
         )
         _progress_set(job.pk, stage="queued", done=0, total=0, started=time.time())
         job_pk = job.pk
@@ -1133,7 +1148,7 @@ def _invite(user_ids: Sequence[int]) -> None:
 # --- Rollback ------------------------------------------------------------------------------------
 
 
-def import_rollback(*, actor: Any | None, job_id: int, reason: str) -> ImportJob:
+def import_rollback(*, actor: Any | None, job_id: int, reason: str, operator: str = "") -> ImportJob:
     """Undo a committed import before the cooperative goes live: reverse its opening entries and
     remove what it made. Refused after going live, when something it made has been used since
     (a deposit, a repayment, a later import's records), or without a reason."""
@@ -1176,7 +1191,7 @@ def import_rollback(*, actor: Any | None, job_id: int, reason: str) -> ImportJob
         job.status = JobStatus.ROLLED_BACK
         job.rolled_back_by = _person(actor)
         job.rolled_back_at = timezone.now()
-        job.rollback_reason = reason[:300]
+        job.rollback_reason = (f"{reason} ({_name(actor, operator)})" if operator else reason)[:300]
         job.save(update_fields=["status", "rolled_back_by", "rolled_back_at", "rollback_reason"])
         if cut_over is not None and not ImportJob.objects.filter(status=JobStatus.COMMITTED).exists():
             cut_over.delete()  # no import stands: a new one may choose another cut-over date
@@ -1184,7 +1199,11 @@ def import_rollback(*, actor: Any | None, job_id: int, reason: str) -> ImportJob
             actor=actor,
             action="import.rollback",
             target=job,
-            changes={"reason": reason, "reversals": reversals},
+            changes={
+                "reason": reason,
+                "reversals": reversals,
+                **({"operator": operator} if operator else {}),
+            },
         )
     return job
 

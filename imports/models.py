@@ -76,6 +76,8 @@ class ImportJob(models.Model):
         django_settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     warnings_accepted_at = models.DateTimeField(null=True, blank=True)
+    # Who accepted them by name: a staff user of the workspace, or an operator of the console.
+    warnings_accepted_by_name = models.CharField(max_length=160, blank=True)
     commit_requested_by = models.ForeignKey(
         django_settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -120,9 +120,22 @@ def job_new(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _urls(job: ImportJob) -> dict[str, str]:
+    """Where the job page's forms and links go in the workspace (the console has its own)."""
+    return {
+        "commit": reverse("imports:commit", args=[job.pk]),
+        "rollback": reverse("imports:rollback", args=[job.pk]),
+        "progress": reverse("imports:progress", args=[job.pk]),
+        "report": reverse("imports:report", args=[job.pk]),
+        "members": reverse("members:list"),
+        "trial_balance": reverse("reporting:report", args=["trial-balance"]),
+    }
+
+
 def _job_context(job: ImportJob, **extra: object) -> dict[str, object]:
     return {
         "job": job,
+        "urls": _urls(job),
         "totals": selectors.entity_totals(job),
         "issues": selectors.import_issues_first(job) if job.result else [],
         "issues_shown": selectors.ISSUES_SHOWN,
@@ -192,7 +205,9 @@ def job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
     _admin(request)
     job = _job(job_id)
     progress = commit.commit_progress(job.pk) if job.status == "committing" else None
-    response = render(request, "imports/_progress.html", {"job": job, "progress": progress})
+    response = render(
+        request, "imports/_progress.html", {"job": job, "progress": progress, "urls": _urls(job)}
+    )
     if not job.is_running and getattr(request, "htmx", False):
         response["HX-Refresh"] = "true"
     return response

@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from django_tenants.utils import schema_context
+from django_tenants.utils import schema_context, tenant_context
 
 from billing.models import BillingAccount, OneTimeCharge, Plan
 from billing.services import one_time_charge_add, plan_change
@@ -452,3 +452,42 @@ def fleet_migrate_by_operator(*, reason: str, actor: User) -> FleetMigrationRun:
             ) from exc
         audit_record(actor=actor, action="console.fleet_migrate", target=run, changes={"reason": reason})
     return run
+
+
+# --- Data import on a cooperative's behalf -------------------------------------------------------
+
+
+def cooperative_import_commit(
+    *, cooperative: Cooperative, job_id: int, accept_warnings: bool, reason: str, actor: User
+) -> None:
+    """Import a checked job of the cooperative's (its warnings accepted in the operator's name)."""
+    from imports.commit import import_commit_request
+
+    reason = _reason(reason)
+    with tenant_context(cooperative):
+        import_commit_request(
+            actor=None, job_id=job_id, accept_warnings=accept_warnings, operator=actor.get_username()
+        )
+    with _public(), transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="console.import_commit",
+            target=cooperative,
+            changes={"reason": reason, "import": job_id, "warnings_accepted": accept_warnings},
+        )
+
+
+def cooperative_import_rollback(*, cooperative: Cooperative, job_id: int, reason: str, actor: User) -> None:
+    """Roll a committed import of the cooperative's back (refused once it is live or used)."""
+    from imports.commit import import_rollback
+
+    reason = _reason(reason)
+    with tenant_context(cooperative):
+        import_rollback(actor=None, job_id=job_id, reason=reason, operator=actor.get_username())
+    with _public(), transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="console.import_rollback",
+            target=cooperative,
+            changes={"reason": reason, "import": job_id},
+        )

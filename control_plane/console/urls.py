@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from control_plane.console import views
+from control_plane.console import tenant_imports, views
 
 app_name = "console"
 
@@ -28,6 +28,26 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "tenants/<slug:slug>/old-schemas/<slug:schema_name>/drop/",
         views.tenant_old_schema_drop,
         name="old_schema_drop",
+    ),
+    path("tenants/<slug:slug>/imports/", tenant_imports.import_list, name="imports"),
+    path("tenants/<slug:slug>/imports/<int:job_id>/", tenant_imports.import_detail, name="import"),
+    path(
+        "tenants/<slug:slug>/imports/<int:job_id>/progress/",
+        tenant_imports.import_progress,
+        name="import_progress",
+    ),
+    path(
+        "tenants/<slug:slug>/imports/<int:job_id>/report.xlsx",
+        tenant_imports.import_report,
+        name="import_report",
+    ),
+    path(
+        "tenants/<slug:slug>/imports/<int:job_id>/commit/", tenant_imports.import_commit, name="import_commit"
+    ),
+    path(
+        "tenants/<slug:slug>/imports/<int:job_id>/rollback/",
+        tenant_imports.import_rollback,
+        name="import_rollback",
     ),
     path("fleet/", views.fleet_runs, name="fleet"),
     path("fleet/<int:run_id>/", views.fleet_run, name="fleet_run"),

@@ -23,17 +23,17 @@ from control_plane.errors import BusinessRuleViolation, ErrorCode
 from core_banking.ledger.models import JournalEntry, JournalLine
 from core_banking.ledger.services import ledger_verify
 from core_banking.lending.models import Loan, LoanInstallment, LoanProduct, LoanTransaction
-from core_banking.lending.services import loan_product_create
 from core_banking.members.models import Member, Nominee
 from core_banking.organisation.models import Branch
-from core_banking.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
-from core_banking.savings.services import savings_deposit, savings_product_create
+from core_banking.savings.models import SavingsAccount, SavingsTransaction
+from core_banking.savings.services import savings_deposit
 from core_banking.shares.models import ShareAccount, ShareTransaction
 from imports import commit
 from imports.engine.sample import SampleSummary, write_sample
 from imports.models import CutOver, DryRunResult, ImportedRecord, ImportJob, JobStatus
 from imports.services import ImportOptions, import_dry_run, import_job_create
 from tests.conftest import Workspace
+from tests.imports.support import sample_products
 
 pytestmark = pytest.mark.django_db
 
@@ -47,45 +47,7 @@ def _media(settings, tmp_path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def products(in_alpha: Workspace) -> None:
-    """The sample's products: compulsory (CMP), voluntary (VOL) and recurring (DPS) savings, and a loan
-    (GEN), as a new workspace has them (a recurring deposit added)."""
-    opened = dt.date(2010, 1, 1)
-    for code, kind, extra in (
-        ("CMP", "compulsory", {}),
-        ("VOL", "voluntary", {}),
-        ("DPS", "recurring", {"term_months": 60, "installment_minor": 500_00}),
-    ):
-        if SavingsProduct.objects.filter(code=code).exists():
-            continue
-        savings_product_create(
-            actor=None,
-            code=code,
-            name=code,
-            kind=kind,
-            annual_rate=Decimal("6.5"),
-            rate_effective_from=opened,
-            **extra,
-        )
-    if LoanProduct.objects.filter(code="GEN").exists():
-        return
-    loan_product_create(
-        actor=None,
-        code="GEN",
-        name="General loan",
-        product_type="ordinary",
-        annual_rate=Decimal("12"),
-        rate_effective_from=opened,
-        default_installments=12,
-        maximum_installments=104,
-        interest_method="flat",
-        amortization="equal_installments",
-        interest_period="same_as_repayment",
-        days_in_year="365",
-        days_in_month="actual",
-        frequency="monthly",
-        minimum_amount_minor=1_00,
-        maximum_amount_minor=10_000_000_00,
-    )
+    sample_products()
 
 
 def _sample(members: int = 60, **options: Any) -> tuple[bytes, SampleSummary]:
