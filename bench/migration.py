@@ -1,7 +1,7 @@
 """Data migration benchmark: a cooperative's old records, checked and imported.
 
 Runs in a database of its own (<name>_bench_migration, created and dropped here), in one Bangladeshi
-workspace with the sample's products (compulsory, voluntary and recurring savings; a general loan).
+workspace with the sample's products (compulsory, voluntary and fixed savings; a general loan).
 The generated legacy workbook (``imports.engine.sample``, cached under the system temp folder) holds
 100,000 members, 100,000 savings accounts and 50,000 loans, with their branches, groups, staff,
 nominees, share holdings and the opening trial balance; every row valid.
@@ -46,7 +46,7 @@ def main() -> int:
 def _workbook(members: int) -> Path:
     from imports.engine.sample import DEFAULT_SEED, write_sample
 
-    path = Path(tempfile.gettempdir()) / f"coopcore-migration-v2-{members}-{DEFAULT_SEED}.xlsx"
+    path = Path(tempfile.gettempdir()) / f"coopcore-migration-v3-{members}-{DEFAULT_SEED}.xlsx"
     if not path.exists():
         started = time.perf_counter()
         write_sample(path, members=members, savings=members, loans=members // 2)
@@ -62,7 +62,7 @@ def _products() -> None:
     for code, kind, extra in (
         ("CMP", "compulsory", {}),
         ("VOL", "voluntary", {}),
-        ("DPS", "recurring", {"term_months": 60, "installment_minor": 500_00}),
+        ("FDR", "fixed", {"term_months": 60, "withdrawals_allowed": False}),
     ):
         savings_product_create(
             actor=None,

@@ -200,6 +200,12 @@ class _Sheet:
         return self.row
 
 
+def _renewed_maturity(opened: dt.date, term_days: int = 365 * 5) -> dt.date:
+    """A five-year fixed deposit renewed at each maturity: its next maturity after the cut-over."""
+    terms = (CUT_OVER - opened).days // term_days + 1
+    return opened + dt.timedelta(days=term_days * terms)
+
+
 def write_sample(  # noqa: PLR0912, PLR0915
     out: IO[bytes] | str | Path,
     *,
@@ -388,8 +394,8 @@ def write_sample(  # noqa: PLR0912, PLR0915
         summary.shares_total += balance
 
     # Savings accounts: number cells (with decimals where the currency has them), text dates.
-    products = ("CMP", "VOL", "DPS")  # a new workspace's starter products, and a recurring deposit
-    kinds = ("compulsory", "voluntary", "recurring")
+    products = ("CMP", "VOL", "FDR")  # the demo's products: a new workspace's two, and a fixed deposit
+    kinds = ("compulsory", "voluntary", "fixed")
     sheet = _Sheet(book, "savings_accounts", language)
     for index in range(savings):
         member_no = usable[index % len(usable)]
@@ -406,8 +412,8 @@ def write_sample(  # noqa: PLR0912, PLR0915
             "balance": float(Decimal(balance).scaleb(-exponent)) if exponent else balance,
             "accrued_interest": _grouped(interest, exponent, country),
             "interest_rate": "6.5",
-            "instalment_amount": 500 * scale if product == 2 else None,
-            "maturity_date": _date_text(opened + dt.timedelta(days=365 * 5), country) if product == 2 else "",
+            "instalment_amount": None,
+            "maturity_date": _date_text(_renewed_maturity(opened), country) if product == 2 else "",
             "status": "active",
         }
         kind = bad_plan.get(("savings_accounts", index))

@@ -4,7 +4,6 @@ import it, find an imported member and the opening balances in the trial balance
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import sys
 import uuid
@@ -98,27 +97,6 @@ def test_an_admin_uploads_the_sample_and_reads_the_report_on_a_phone(
                     default_storage.delete(path)
 
 
-def _sample_products(cooperative: Cooperative) -> None:
-    """The sample's products in the demo workspace: its starter ones, and a recurring deposit."""
-    from decimal import Decimal
-
-    from core_banking.savings.models import SavingsProduct
-    from core_banking.savings.services import savings_product_create
-
-    with tenant_context(cooperative):
-        if not SavingsProduct.objects.filter(code="DPS").exists():
-            savings_product_create(
-                actor=None,
-                code="DPS",
-                name="DPS",
-                kind="recurring",
-                annual_rate=Decimal("7"),
-                rate_effective_from=dt.date(2010, 1, 1),
-                term_months=60,
-                installment_minor=500_00,
-            )
-
-
 def test_an_admin_imports_the_sample_sees_the_members_and_the_trial_balance_then_rolls_back(
     browser: Any,
     server_port: int,
@@ -126,8 +104,7 @@ def test_an_admin_imports_the_sample_sees_the_members_and_the_trial_balance_then
     default_queue_worker: None,
     tmp_path: Path,
 ) -> None:
-    cooperative = Cooperative.objects.get(slug=DEMO.spec.slug)
-    _sample_products(cooperative)
+    cooperative = Cooperative.objects.get(slug=DEMO.spec.slug)  # it has the sample's products
     workbook = tmp_path / "legacy.xlsx"
     summary = write_sample(workbook, members=150, country="BD")
     base = f"http://{DEMO_HOST}:{server_port}"
@@ -163,7 +140,7 @@ def test_an_admin_imports_the_sample_sees_the_members_and_the_trial_balance_then
 
         page.goto(f"{base}/reports/trial-balance/")
         table = page.locator("main table").first
-        expect(table).to_contain_text("2100-DPS")
+        expect(table).to_contain_text("2100-FDR")
         page.screenshot(path=str(tmp_path / "trial-balance.png"), full_page=True)
 
         page.goto(f"{base}/imports/{job_id}/")

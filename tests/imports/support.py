@@ -12,13 +12,13 @@ from core_banking.savings.services import savings_product_create
 
 
 def sample_products() -> None:
-    """The sample's products: compulsory (CMP), voluntary (VOL) and recurring (DPS) savings, and a loan
-    (GEN), as a new workspace has them (a recurring deposit added)."""
+    """The sample's products, as the demo has them: compulsory (CMP), voluntary (VOL) and fixed (FDR)
+    savings, and a loan (GEN)."""
     opened = dt.date(2010, 1, 1)
     for code, kind, extra in (
         ("CMP", "compulsory", {}),
         ("VOL", "voluntary", {}),
-        ("DPS", "recurring", {"term_months": 60, "installment_minor": 500_00}),
+        ("FDR", "fixed", {"term_months": 60, "withdrawals_allowed": False}),
     ):
         if SavingsProduct.objects.filter(code=code).exists():
             continue

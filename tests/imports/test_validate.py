@@ -463,7 +463,7 @@ def test_sample_workbook_dry_run_finds_exactly_the_injected_rows_and_reconciles(
         dates=DateSettings(buddhist_era=country == "TH"),
     )
     dry = dry_run_workbook(out.getvalue(), settings)
-    dry.check_references({"savings_product": {"CMP", "VOL", "DPS"}, "loan_product": {"GEN"}})
+    dry.check_references({"savings_product": {"CMP", "VOL", "FDR"}, "loan_product": {"GEN"}})
     errors = sorted((issue.entity, issue.row, issue.code) for issue in dry.issues if issue.severity == ERROR)
     assert errors == sorted(summary.bad_rows)
     assert len(errors) == 11
