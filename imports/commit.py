@@ -41,6 +41,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
+from django.core.files.storage import default_storage
 from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError, Q
@@ -71,9 +72,10 @@ from core_banking.lending.models import (
     LoanTransactionKind,
 )
 from core_banking.members.identity import phone_search_forms
-from core_banking.members.models import Member, MemberGroup, MemberType, Nominee
+from core_banking.members.models import Member, MemberDocument, MemberGroup, MemberType, Nominee
 from core_banking.members.normalise import search_text_for
 from core_banking.members.presets import DEFAULT_MEMBER_TYPES
+from core_banking.members.services import member_document_upload
 from core_banking.money import from_minor
 from core_banking.organisation.models import Branch, Region
 from core_banking.organisation.services import branch_create
@@ -84,8 +86,9 @@ from core_banking.shares.services import SHARE_CAPITAL_CODE
 from core_banking.staff.roles import Role
 from core_banking.staff.services import staff_user_create
 from imports import services
-from imports.engine.validate import ENTITY_ORDER, ERROR, Record
-from imports.models import CutOver, DryRunResult, ImportedRecord, ImportJob, JobStatus
+from imports.engine import photos
+from imports.engine.validate import ERROR, Record
+from imports.models import CutOver, DryRunResult, ImportedRecord, ImportFile, ImportJob, JobStatus
 from tenants.access import workspace_writable_require
 from tenants.db import current_cooperative, workspace_currency, workspace_language
 
@@ -289,7 +292,12 @@ def import_commit(*, job_id: int) -> ImportJob:
                 )
             with transaction.atomic():
                 writer = _Writer(job, actor=actor, cut_over=_cut_over_of(job), started=started)
-                writer.write(outcome.records)
+                writer.pictures = outcome.pictures
+                try:
+                    writer.write(outcome.records)
+                except Exception:
+                    writer.discard_stored_files()  # the rows naming them roll back with the rest
+                    raise
                 ImportJob.objects.filter(pk=job_id).update(
                     status=JobStatus.COMMITTED,
                     committed_at=timezone.now(),
@@ -356,6 +364,8 @@ class _Writer:
             )
         }
         self.new_records: list[ImportedRecord] = []
+        self.pictures: Mapping[str, tuple[ImportFile, photos.Picture]] = {}
+        self.stored_files: list[str] = []
         self.done = 0
         self.total = 0
         # Opening lines: branch id → account code → (debit, credit).
@@ -439,6 +449,7 @@ class _Writer:
         self._timed("members", self._members, records.get("members", []))
         self._group_leaders(records.get("groups", []))
         self._timed("nominees", self._nominees, records.get("nominees", []))
+        self._timed("photos", self._photos, records.get(services.PHOTOS, []))
         self._timed("shares", self._shares, records.get("shares", []))
         self._timed("savings_accounts", self._savings, records.get("savings_accounts", []))
         self._timed("loans", self._loans, records.get("loans", []))
@@ -458,7 +469,7 @@ class _Writer:
             [],
         )
         CutOver.objects.get_or_create(pk=1, defaults={"date": self.cut_over})
-        for entity in ENTITY_ORDER:
+        for entity in services.IMPORT_ENTITIES:
             self.counts.setdefault(entity, {"created": 0, "updated": 0, "unchanged": 0})
 
     def _timed(self, stage: str, step: Any, records: list[Record]) -> None:
@@ -667,6 +678,42 @@ class _Writer:
         nominee.phone = values.get("phone") or ""
         nominee.national_id = values.get("national_id") or ""
         return nominee
+
+    # -- photos and ID scans --
+
+    def _photos(self, records: list[Record]) -> None:
+        """Each picture through the members' own document service (checked, re-encoded, thumbnailed,
+        stored under the workspace's prefix); a changed picture becomes the current one."""
+        new, changed = self._split(services.PHOTOS, records)
+        zips: dict[int, bytes] = {}
+        for record, earlier in [(record, None) for record in new] + list(changed):
+            values = record.values
+            file, picture = self.pictures[f"{values['member_no']}|{values['kind']}"]
+            if file.pk not in zips:
+                zips[file.pk] = services._stored_bytes(file)
+            content = photos.picture_bytes(zips[file.pk], picture)
+            try:
+                document = member_document_upload(
+                    actor=self.actor,
+                    member=Member(pk=self.members[values["member_no"]].id),
+                    kind=values["kind"],
+                    content=content,
+                )
+            except BusinessRuleViolation as refusal:
+                raise _refuse(
+                    refusal.code,
+                    _("%(name)s: %(reason)s") % {"name": picture.name, "reason": refusal.message},
+                ) from refusal
+            self.stored_files += [document.storage_path, document.thumbnail_path]
+            if earlier is None:
+                self._remember(services.PHOTOS, record, document.pk)
+            else:
+                ImportedRecord.objects.filter(pk=earlier.pk).update(object_id=document.pk)
+                self._updated(services.PHOTOS, earlier, record)
+            self._tick("photos")
+
+    def discard_stored_files(self) -> None:
+        _delete_files(self.stored_files)
 
     # -- money: shares, savings, loans --
 
@@ -1287,12 +1334,23 @@ def _remove_made(job: ImportJob) -> None:
     ShareTransaction.objects.filter(account__in=share_accounts, channel=Channel.IMPORT).delete()
     share_accounts.delete()
     Nominee.objects.filter(Q(pk__in=_made(job, "nominees")) | Q(member_id__in=members)).delete()
+    documents = MemberDocument.objects.filter(
+        Q(pk__in=_made(job, services.PHOTOS)) | Q(member_id__in=members)
+    )
+    files = [path for pair in documents.values_list("storage_path", "thumbnail_path") for path in pair]
+    documents.delete()
+    transaction.on_commit(lambda: _delete_files(files))
     MemberGroup.objects.filter(leader_id__in=members).update(leader=None)
     Member.objects.filter(pk__in=members).delete()
     MemberGroup.objects.filter(pk__in=_made(job, "groups"), members__isnull=True).delete()
     staff = _made(job, "staff")
     get_user_model().objects.filter(pk__in=staff, last_login__isnull=True).update(is_active=False)
     ImportedRecord.objects.filter(job=job).delete()
+
+
+def _delete_files(paths: Iterable[str]) -> None:
+    for path in paths:
+        default_storage.delete(path)
 
 
 # --- Going live ----------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ class MultipleFileField(forms.FileField):
     """Several files in one field; each is checked by the service (type, size), not here."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".xlsx,.csv"}))
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".xlsx,.csv,.zip"}))
         super().__init__(*args, **kwargs)
 
     def clean(self, data: Any, initial: Any = None) -> Any:
@@ -40,7 +40,9 @@ class ImportUploadForm(forms.Form):
     spreadsheets = MultipleFileField(
         label=_("Files"),
         help_text=_(
-            "A workbook with a sheet per kind of record, or CSV files (.xlsx, .csv; at most 50 MB each)."
+            "A workbook with a sheet per kind of record, or CSV files (.xlsx, .csv; at most 50 MB each); "
+            "and members' photos and ID scans in a .zip, each named by member number (M0001.jpg, "
+            "M0001-id.jpg, M0001-id-back.jpg)."
         ),
     )
     country = forms.ChoiceField(

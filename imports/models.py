@@ -35,6 +35,7 @@ class DryRunResult(models.TextChoices):
 class FileKind(models.TextChoices):
     XLSX = "xlsx", "XLSX"
     CSV = "csv", "CSV"
+    ZIP = "zip", "ZIP"  # member photos and ID scans
 
 
 class ImportJob(models.Model):

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext
 
 from imports.engine.templates import TEMPLATES
-from imports.engine.validate import ENTITY_ORDER
+from imports.services import IMPORT_ENTITIES, PHOTOS
 from imports.models import CutOver, ImportIssue, ImportJob, MappingProfile
 
 ISSUES_SHOWN = 200
@@ -27,6 +27,8 @@ def import_issues_first(job: ImportJob, limit: int = ISSUES_SHOWN) -> list[Impor
 
 
 def entity_title(entity: str) -> str:
+    if entity == PHOTOS:
+        return gettext("Member photos and ID scans")
     template = TEMPLATES.get(entity)
     return gettext(template.title) if template else entity
 
@@ -34,7 +36,7 @@ def entity_title(entity: str) -> str:
 def entity_totals(job: ImportJob) -> list[dict[str, Any]]:
     """Per entity in import order: rows read, valid, new, already in the workspace, conflicting."""
     rows = []
-    for entity in ENTITY_ORDER:
+    for entity in IMPORT_ENTITIES:
         counts = job.entity_counts.get(entity)
         if counts is None:
             continue
@@ -54,7 +56,7 @@ def cut_over() -> CutOver | None:
 def commit_totals(job: ImportJob) -> list[dict[str, Any]]:
     """Per entity in import order, what the commit made: created, updated, already there."""
     rows = []
-    for entity in ENTITY_ORDER:
+    for entity in IMPORT_ENTITIES:
         counts = job.commit_counts.get(entity)
         if counts and any(counts.values()):
             rows.append({"entity": entity, "title": entity_title(entity), **counts})

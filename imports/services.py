@@ -16,6 +16,7 @@ import hashlib
 import io
 import json
 import secrets
+import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import PurePath
 from typing import Any
@@ -40,7 +41,7 @@ from core_banking.organisation.models import Branch
 from core_banking.savings.models import SavingsAccount, SavingsProduct
 from core_banking.shares.models import SETTINGS_ROW_ID, ShareAccount, ShareSettings
 from core_banking.shares.services import share_settings_defaults
-from imports.engine import reader
+from imports.engine import photos, reader
 from imports.engine.report import write_issues_xlsx
 from imports.engine.templates import LANGUAGES, TEMPLATES
 from imports.engine.text import EncodingUnknown, decode_bytes, header_key
@@ -70,7 +71,11 @@ DATE_ORDERS = ("DMY", "MDY")
 DECIMAL_SEPARATORS = ("", ".", ",")
 # What starts an executable, an old Office file or a PDF: never read as CSV.
 _BINARY_MAGIC = (b"MZ", b"\x7fELF", b"\xd0\xcf\x11\xe0", b"%PDF", b"PK\x03\x04", b"\xca\xfe\xba\xbe")
-_SUFFIX_KIND = {".xlsx": FileKind.XLSX, ".csv": FileKind.CSV}
+_SUFFIX_KIND = {".xlsx": FileKind.XLSX, ".csv": FileKind.CSV, ".zip": FileKind.ZIP}
+MAX_ZIP_BYTES = 500 * 1024 * 1024  # a zip of member photos
+# Pictures in a zip are a kind of record of their own, after the members they belong to.
+PHOTOS = "photos"
+IMPORT_ENTITIES = (*ENTITY_ORDER, PHOTOS)
 
 ProgressCallback = Callable[[ImportJob], None]
 
@@ -104,23 +109,21 @@ def _read_upload(upload: File) -> tuple[str, FileKind, bytes]:
     if kind is None:
         raise _invalid(
             "files",
-            _("%(name)s: only .xlsx and .csv files can be imported.") % {"name": name},
+            _("%(name)s: only .xlsx and .csv files (and a .zip of photos) can be imported.") % {"name": name},
             ErrorCode.IMPORT_FILE_TYPE,
         )
-    if upload.size is not None and upload.size > MAX_FILE_BYTES:
-        raise _invalid(
-            "files",
-            _("%(name)s is larger than %(limit)s MB.") % {"name": name, "limit": MAX_FILE_BYTES // 2**20},
-            ErrorCode.IMPORT_FILE_TOO_LARGE,
-        )
+    limit = MAX_ZIP_BYTES if kind == FileKind.ZIP else MAX_FILE_BYTES
+    too_large = _invalid(
+        "files",
+        _("%(name)s is larger than %(limit)s MB.") % {"name": name, "limit": limit // 2**20},
+        ErrorCode.IMPORT_FILE_TOO_LARGE,
+    )
+    if upload.size is not None and upload.size > limit:
+        raise too_large
     upload.seek(0)
-    content = upload.read(MAX_FILE_BYTES + 1)
-    if len(content) > MAX_FILE_BYTES:
-        raise _invalid(
-            "files",
-            _("%(name)s is larger than %(limit)s MB.") % {"name": name, "limit": MAX_FILE_BYTES // 2**20},
-            ErrorCode.IMPORT_FILE_TOO_LARGE,
-        )
+    content = upload.read(limit + 1)
+    if len(content) > limit:
+        raise too_large
     if not content:
         raise _invalid("files", _("%(name)s is empty.") % {"name": name})
     if kind == FileKind.XLSX and not reader.is_xlsx(content):
@@ -129,6 +132,8 @@ def _read_upload(upload: File) -> tuple[str, FileKind, bytes]:
             _("%(name)s is not an Excel workbook (.xlsx).") % {"name": name},
             ErrorCode.IMPORT_FILE_TYPE,
         )
+    if kind == FileKind.ZIP and not zipfile.is_zipfile(io.BytesIO(content)):
+        raise _invalid("files", _("%(name)s is not a zip file.") % {"name": name}, ErrorCode.IMPORT_FILE_TYPE)
     if kind == FileKind.CSV and content.startswith(_BINARY_MAGIC):
         raise _invalid(
             "files", _("%(name)s is not a CSV text file.") % {"name": name}, ErrorCode.IMPORT_FILE_TYPE
@@ -294,6 +299,7 @@ RECORD_KEYS: dict[str, tuple[str, ...]] = {
     "savings_accounts": ("account_no",),
     "loans": ("loan_no",),
     "trial_balance": ("account_code", "branch_code"),
+    "photos": ("member_no", "kind"),
 }
 # Records that carry money: once imported, a changed one is not updated in place (the opening
 # entries are posted; the import is rolled back and made again, or the correction forms used).
@@ -580,6 +586,8 @@ def _sources(
         sources[source.entity] = source
 
     for file in files:
+        if file.kind == FileKind.ZIP:
+            continue  # pictures: read after every sheet (``_pictures``)
         data = _stored_bytes(file)
         if file.kind == FileKind.XLSX:
             workbook = reader.XlsxWorkbook(data)
@@ -728,6 +736,7 @@ class _Outcome:
     files: list[ImportFile]
     rows: int
     records: dict[str, list[Record]]  # kept only when asked (the commit reads them)
+    pictures: dict[str, tuple[ImportFile, photos.Picture]]  # by key (member|kind), when kept
 
 
 def _run(
@@ -782,6 +791,7 @@ def _run(
                 records[entity] = list(result.records)
             result.records.clear()
         run.check_references({kind: existing[kind] for kind in _REFERENCE_KINDS})
+        pictures = _pictures(files, run, classifier, counts, records if keep_records else None)
         progress.write(run.issues)
     finally:
         for workbook in opened:
@@ -802,9 +812,78 @@ def _run(
         counts=counts,
         reconciliation=reconciliation,
         files=files,
-        rows=progress.done,
+        rows=progress.done + counts.get(PHOTOS, {}).get("rows", 0),
         records=records,
+        pictures=pictures,
     )
+
+
+def _pictures(
+    files: list[ImportFile],
+    run: DryRun,
+    classifier: _Classifier,
+    counts: dict[str, dict[str, int]],
+    records: dict[str, list[Record]] | None,
+) -> dict[str, tuple[ImportFile, photos.Picture]]:
+    """Check the zips of member photos: names, sizes, that each names a member of the files or the
+    workspace; counted and classified like any record (its key: member and kind)."""
+    zips = [file for file in files if file.kind == FileKind.ZIP]
+    if not zips:
+        return {}
+    members = set(classifier.existing["member"]) | run.keys_seen("members", "member_no")
+    tally = {"rows": 0, "valid": 0, "new": 0, "matching": 0, "changed": 0, "conflicting": 0}
+    kept: dict[str, tuple[ImportFile, photos.Picture]] = {}
+    found: list[Record] = []
+
+    def issue(index: int | None, column: str, code: str, message: str, **params: Any) -> None:
+        text = gettext(message)
+        run.issues.append(Issue(ERROR, PHOTOS, index, column, code, text % params if params else text))
+
+    for file in zips:
+        file.entities = [PHOTOS]
+        try:
+            pictures, problems = photos.pictures(_stored_bytes(file))
+        except photos.ZipUnreadable as error:
+            message = gettext_noop("%(name)s cannot be read: %(detail)s")
+            issue(
+                None,
+                file.original_name,
+                "zip_unreadable",
+                message,
+                name=file.original_name,
+                detail=str(error),
+            )
+            continue
+        tally["rows"] += len(pictures) + len(problems)
+        for problem in problems:
+            issue(problem.index, problem.name, problem.code, problem.message, name=problem.name)
+        for picture in pictures:
+            if picture.member_no not in members:
+                message = gettext_noop("%(value)s is not known (%(kind)s).")
+                issue(
+                    picture.index,
+                    picture.name,
+                    "reference_unknown",
+                    message,
+                    value=picture.member_no,
+                    kind="member",
+                )
+                continue
+            if picture.key in kept:
+                issue(picture.index, picture.name, "picture_twice",
+                      gettext_noop("%(name)s: that member's picture of this kind is in the zip twice."),
+                      name=picture.name)  # fmt: skip
+                continue
+            tally["valid"] += 1
+            values = {"member_no": picture.member_no, "kind": picture.kind, "content": picture.content_hash}
+            status, _clash = classifier.classify(PHOTOS, values)
+            tally[status] += 1
+            kept[picture.key] = (file, picture)
+            found.append(Record(PHOTOS, picture.index, values))
+    counts[PHOTOS] = tally
+    if records is not None:
+        records[PHOTOS] = found
+    return kept if records is not None else {}
 
 
 def _file_settings(settings: ImportSettings, saved: Mapping[str, Any] | None) -> ImportSettings | None:

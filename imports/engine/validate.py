@@ -946,6 +946,10 @@ class DryRun:
         self.issues.extend(found)
         return found
 
+    def keys_seen(self, entity: str, field_key: str) -> set[str]:
+        """The keys of valid and invalid rows alike that a file of ``entity`` brought under ``field_key``."""
+        return set(self._seen.get((entity, field_key), {}))
+
     def opening_balances(self) -> dict[str, int]:
         return dict(self._opening)
 

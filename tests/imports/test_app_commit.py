@@ -345,3 +345,81 @@ def test_another_cut_over_date_is_refused_while_an_import_stands(products: None)
         commit.import_commit_request(actor=_admin(), job_id=job.pk, accept_warnings=True)
     assert raised.value.code == ErrorCode.IMPORT_CUT_OVER_MISMATCH
     assert Branch.objects.exists() and Nominee.objects.exists()
+
+
+def _picture(fmt: str = "JPEG", colour: str = "teal") -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), colour).save(out, fmt)
+    return out.getvalue()
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, content in entries.items():
+            archive.writestr(name, content)
+    return out.getvalue()
+
+
+def _checked_files(*files: tuple[str, bytes]) -> ImportJob:
+    job = import_job_create(
+        actor=None,
+        files=[SimpleUploadedFile(name, content) for name, content in files],
+        options=ImportOptions(cut_over=CUT_OVER),
+    )
+    return import_dry_run(job_id=job.pk)
+
+
+def test_photos_from_a_zip_are_checked_then_stored_as_the_members_documents(products: None) -> None:
+    from core_banking.members.models import MemberDocument
+
+    data, _summary = _sample(members=10)
+    sheet = load_workbook(io.BytesIO(data))["members"]
+    first, second = (sheet.cell(row=row, column=1).value for row in (2, 3))
+
+    bad = _checked_files(
+        ("legacy.xlsx", data),
+        ("photos.zip", _zip({f"{first}.jpg": _picture(), "M9999999.jpg": _picture(), "notes.txt": b"hello"})),
+    )
+    assert bad.entity_counts["photos"]["rows"] == 3 and bad.entity_counts["photos"]["valid"] == 1
+    codes = dict(bad.issues.filter(entity="photos").values_list("column", "code"))
+    assert codes == {"M9999999.jpg": "reference_unknown", "notes.txt": "picture_type"}
+
+    pictures = {
+        f"{first}.jpg": _picture(),
+        f"{first}-id.png": _picture("PNG", "navy"),
+        f"id_back/{second}.jpg": _picture(colour="olive"),
+    }
+    job = _imported(_checked_files(("legacy.xlsx", data), ("photos.zip", _zip(pictures))))
+    assert job.status == JobStatus.COMMITTED, job.commit_failure
+    assert job.commit_counts["photos"]["created"] == 3
+    documents = MemberDocument.objects.filter(member__number__in=[first, second], is_current=True)
+    assert sorted(documents.values_list("member__number", "kind")) == sorted(
+        [(first, "photo"), (first, "id_front"), (second, "id_back")]
+    )
+    from django.core.files.storage import default_storage
+
+    for document in documents:
+        assert document.storage_path.startswith("workspaces/coop_alpha/members/")
+        assert default_storage.exists(document.storage_path) and default_storage.exists(
+            document.thumbnail_path
+        )
+
+    # The same zip again: nothing new. A changed picture becomes the member's current photo.
+    again = _imported(_checked_files(("legacy.xlsx", data), ("photos.zip", _zip(pictures))))
+    assert again.commit_counts["photos"] == {"created": 0, "updated": 0, "unchanged": 3}
+    pictures[f"{first}.jpg"] = _picture(colour="maroon")
+    changed = _imported(_checked_files(("legacy.xlsx", data), ("photos.zip", _zip(pictures))))
+    assert changed.commit_counts["photos"]["updated"] == 1
+    assert MemberDocument.objects.filter(member__number=first, kind="photo").count() == 2
+    assert MemberDocument.objects.filter(member__number=first, kind="photo", is_current=True).count() == 1
+
+    stored = list(documents.values_list("storage_path", flat=True))
+    commit.import_rollback(actor=_admin(), job_id=job.pk, reason="photos of the wrong samity")
+    assert not MemberDocument.objects.filter(member__number__in=[first, second]).exists()
+    assert not Member.objects.filter(number=first).exists()
+    assert stored  # the files go once the rollback commits (the test's transaction never does)
