@@ -71,9 +71,7 @@ from core_banking.lending.models import (
     LoanTransaction,
     LoanTransactionKind,
 )
-from core_banking.members.identity import phone_search_forms
 from core_banking.members.models import Member, MemberDocument, MemberGroup, MemberType, Nominee
-from core_banking.members.normalise import search_text_for
 from core_banking.members.presets import DEFAULT_MEMBER_TYPES
 from core_banking.members.services import member_document_upload
 from core_banking.money import from_minor
@@ -86,7 +84,7 @@ from core_banking.shares.services import SHARE_CAPITAL_CODE
 from core_banking.staff.roles import Role
 from core_banking.staff.services import staff_user_create
 from imports import services
-from imports.engine import photos
+from imports.engine import opening, parallel, photos
 from imports.engine.validate import ERROR, Record
 from imports.models import CutOver, DryRunResult, ImportedRecord, ImportFile, ImportJob, JobStatus
 from tenants.access import workspace_writable_require
@@ -268,7 +266,10 @@ def import_commit(*, job_id: int) -> ImportJob:
     try:
         with translation.override(job.settings.get("language", "en")):
             _progress_set(job_id, stage="reading", done=0, total=job.rows_total, started=started)
-            outcome = services._run(job, progress_every=10**9, on_progress=None, keep_records=True)
+            replaces = job.settings.get("replaces")
+            outcome = services._run(
+                job, progress_every=10**9, on_progress=None, keep_records=True, replaces=replaces
+            )
             read_s = round(time.time() - started, 2)
             errors = [issue for issue in outcome.issues if issue.severity == ERROR]
             if errors:
@@ -291,6 +292,13 @@ def import_commit(*, job_id: int) -> ImportJob:
                     ErrorCode.IMPORT_UNRECONCILED, _("The records no longer reconcile; run a new dry run.")
                 )
             with transaction.atomic():
+                if replaces is not None:
+                    _roll_back(
+                        replaces,
+                        actor=actor,
+                        reason=_("Replaced by import #%(job)s (a corrected file)") % {"job": job.pk},
+                        keep_cut_over=True,
+                    )
                 writer = _Writer(job, actor=actor, cut_over=_cut_over_of(job), started=started)
                 writer.pictures = outcome.pictures
                 try:
@@ -600,9 +608,15 @@ class _Writer:
         default_type = member_types.get(DEFAULT_MEMBER_TYPES[0].code) or next(iter(member_types.values()))
         rows = []
         for record in new:
-            member = self._member_of(record.values, Member(), member_types, default_type)
+            member = self._member_of(record.values, Member(), member_types, default_type, search=False)
             member.created_at = self.now
             rows.append(member)
+        texts = parallel.map_in_processes(
+            opening.member_search_text,
+            [(member.full_name, member.number, member.national_id, member.phone) for member in rows],
+        )
+        for member, text in zip(rows, texts.results(), strict=True):
+            member.search_text = text
         ids = _copy_insert(Member, rows, exclude=())
         for record, member, pk in zip(new, rows, ids, strict=True):
             self.members[member.number] = _MemberRef(pk, member.branch_id, member.join_date)
@@ -617,7 +631,13 @@ class _Writer:
         self._member_counters()
 
     def _member_of(
-        self, values: Mapping[str, Any], member: Member, member_types: Mapping[str, int], default_type: int
+        self,
+        values: Mapping[str, Any],
+        member: Member,
+        member_types: Mapping[str, int],
+        default_type: int,
+        *,
+        search: bool = True,
     ) -> Member:
         member.number = values["member_no"][:30]
         member.branch_id = self.branches[values["branch_code"]].pk
@@ -635,9 +655,10 @@ class _Writer:
         member.join_date = values["join_date"]
         member.status = values.get("status") or "active"
         member.exit_date = values.get("exit_date")
-        member.search_text = search_text_for(
-            member.full_name, member.number, member.national_id, extra=phone_search_forms(member.phone)
-        )
+        if search:
+            member.search_text = opening.member_search_text(
+                (member.full_name, member.number, member.national_id, member.phone)
+            )
         return member
 
     def _member_counters(self) -> None:
@@ -806,31 +827,33 @@ class _Writer:
             if new
             else {}
         )
-        applications, loans, schedules = [], [], []
+        terms_of = []
         for record in new:
             values = record.values
             member = self.members[values["member_no"]]
-            product = products[values["product_code"]]
             if member.branch_id not in calendars:
                 branch = next(b for b in self.branches.values() if b.pk == member.branch_id)
                 calendars[member.branch_id] = loan_terms.calendar_json(branch, earliest)
-            terms = self._terms(
-                values,
-                product,
-                calendars[member.branch_id],
-                meeting_days.get(member_groups.get(member.id) or 0),
+            group_weekday = meeting_days.get(member_groups.get(member.id) or 0)
+            terms_of.append(
+                self._terms(
+                    values, products[values["product_code"]], calendars[member.branch_id], group_weekday
+                )
             )
-            try:
-                schedule = loan_terms.schedule_for(terms)
-            except loan_terms.TermsError as error:
-                raise _refuse(
-                    ErrorCode.SCHEDULE_TERMS_INVALID,
-                    _("Loan %(loan)s: its schedule cannot be made (%(detail)s).")
-                    % {
-                        "loan": values["loan_no"],
-                        "detail": "; ".join(f"{k}: {', '.join(v)}" for k, v in error.errors.items()),
-                    },
-                ) from error
+        # Schedules on the other cores while the applications and loans are written here.
+        schedules = parallel.map_in_processes(
+            opening.instalment_rows,
+            [
+                (terms, r.values["disbursed_amount"] - r.values["principal_outstanding"],
+                 r.values.get("interest_paid", 0), self.cut_over)
+                for r, terms in zip(new, terms_of, strict=True)
+            ],
+        )  # fmt: skip
+        applications, loans = [], []
+        for record, terms in zip(new, terms_of, strict=True):
+            values = record.values
+            member = self.members[values["member_no"]]
+            product = products[values["product_code"]]
             outstanding = values["principal_outstanding"]
             number = values["loan_no"][:40]
             applications.append(
@@ -873,27 +896,26 @@ class _Writer:
                     interest_receivable_minor=0,
                 )
             )
-            schedules.append(schedule)
             self._line(member.branch_id, product.receivable_account.code, outstanding)
         application_ids = _copy_insert(LoanApplication, applications)
         for loan, application_id in zip(loans, application_ids, strict=True):
             loan.application_id = application_id
         loan_ids = _copy_insert(Loan, loans)
-        installments: list[tuple[Any, ...]] = []
+        rows_of = schedules.results()
         guarantors = []
-        for record, loan, loan_id, application_id, schedule in zip(
-            new, loans, loan_ids, application_ids, schedules, strict=True
+        for record, loan, loan_id, application_id, rows in zip(
+            new, loans, loan_ids, application_ids, rows_of, strict=True
         ):
             values = record.values
-            installments.extend(
-                _installments_paid(
-                    loan_id,
-                    schedule,
-                    principal_paid=values["disbursed_amount"] - values["principal_outstanding"],
-                    interest_paid=values.get("interest_paid", 0),
-                    cut_over=self.cut_over,
+            if isinstance(rows, dict):
+                raise _refuse(
+                    ErrorCode.SCHEDULE_TERMS_INVALID,
+                    _("Loan %(loan)s: its schedule cannot be made (%(detail)s).")
+                    % {
+                        "loan": values["loan_no"],
+                        "detail": "; ".join(f"{k}: {', '.join(v)}" for k, v in rows.items()),
+                    },
                 )
-            )
             for guarantor in values.get("guarantors") or ():
                 if guarantor in self.members:
                     guarantors.append(
@@ -904,7 +926,15 @@ class _Writer:
                 self.pending_loans.append(
                     (loan_id, loan.branch_id, loan.principal_outstanding_minor, loan.number)
                 )
-        _copy_tuples(LoanInstallment._meta.db_table, _INSTALLMENT_COLUMNS, installments)
+        _copy_tuples(
+            LoanInstallment._meta.db_table,
+            f"loan_id, {opening.INSTALMENT_COLUMNS}",
+            (
+                (loan_id, *row)
+                for loan_id, rows in zip(loan_ids, rows_of, strict=True)
+                for row in rows  # a dict (no schedule) refused the commit above
+            ),
+        )
         Guarantor.objects.bulk_create(guarantors, batch_size=5_000)
         self._tick("loans", len(records))
 
@@ -1098,33 +1128,6 @@ def _balancing(code: str, amount: int) -> LineSpec:
     return LineSpec(code, debit_minor=amount) if amount > 0 else LineSpec(code, credit_minor=-amount)
 
 
-_INSTALLMENT_COLUMNS = (
-    "loan_id, number, period_start, due_date, principal_minor, interest_minor, earned_interest_minor, "
-    "fee_minor, penalty_minor, principal_paid_minor, interest_paid_minor, fee_paid_minor, "
-    "penalty_paid_minor, interest_waived_minor, paid_on"
-)
-
-
-def _installments_paid(
-    loan_id: int, schedule: Any, *, principal_paid: int, interest_paid: int, cut_over: dt.date
-) -> list[tuple[Any, ...]]:
-    """The schedule's instalment rows (``_INSTALLMENT_COLUMNS``) with what was paid before the
-    cut-over, oldest first. Plain tuples: a loan book has millions of instalments."""
-    rows = []
-    for item in schedule.installments:
-        principal = min(principal_paid, item.principal_minor)
-        interest = min(interest_paid, item.interest_minor)
-        principal_paid -= principal
-        interest_paid -= interest
-        paid = principal == item.principal_minor and interest == item.interest_minor
-        rows.append(
-            (loan_id, item.number, item.period_start, item.due_date, item.principal_minor,
-             item.interest_minor, item.earned_interest_minor, 0, 0, principal, interest, 0, 0, 0,
-             min(item.due_date, cut_over) if paid else None)
-        )  # fmt: skip
-    return rows
-
-
 def _copy_tuples(table: str, columns: str, rows: Iterable[Sequence[Any]]) -> None:
     """COPY plain rows into ``table``; its id column takes the sequence's next values."""
     with server_cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
@@ -1204,54 +1207,72 @@ def import_rollback(*, actor: Any | None, job_id: int, reason: str, operator: st
     if not reason:
         raise _refuse(ErrorCode.VALIDATION_ERROR, _("Say why the import is rolled back."), "reason")
     with transaction.atomic():
-        job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
-        if job is None:
-            raise _refuse(ErrorCode.NOT_FOUND, _("No such import."))
-        if job.status != JobStatus.COMMITTED:
-            raise _refuse(ErrorCode.IMPORT_NOT_REVERSIBLE, _("Only an imported job can be rolled back."))
-        cut_over = CutOver.objects.select_for_update().filter(pk=1).first()
-        if cut_over is not None and cut_over.live_since is not None:
-            raise _refuse(
-                ErrorCode.IMPORT_NOT_REVERSIBLE,
-                _("The cooperative went live on %(date)s; correct records with the correction forms.")
-                % {"date": timezone.localdate(cut_over.live_since).isoformat()},
-            )
-        used = _used_since(job)
-        if used:
-            raise _refuse(
-                ErrorCode.IMPORT_NOT_REVERSIBLE,
-                _("Records of this import have been used since: %(what)s.") % {"what": "; ".join(used)},
-            )
-        reversals = _reverse_openings(job, actor=actor, reason=reason)
-        try:
-            with transaction.atomic():
-                _remove_made(job)
-        except (ProtectedError, IntegrityError) as error:
-            logger.info("import_rollback_refused", job_id=job_id, error=str(error))
-            raise _refuse(
-                ErrorCode.IMPORT_NOT_REVERSIBLE,
-                _(
-                    "Records of this import are used by later records (a later import, or work since); "
-                    "roll those back first."
-                ),
-            ) from error
-        job.status = JobStatus.ROLLED_BACK
-        job.rolled_back_by = _person(actor)
-        job.rolled_back_at = timezone.now()
-        job.rollback_reason = (f"{reason} ({_name(actor, operator)})" if operator else reason)[:300]
-        job.save(update_fields=["status", "rolled_back_by", "rolled_back_at", "rollback_reason"])
-        if cut_over is not None and not ImportJob.objects.filter(status=JobStatus.COMMITTED).exists():
-            cut_over.delete()  # no import stands: a new one may choose another cut-over date
-        audit_record(
-            actor=actor,
-            action="import.rollback",
-            target=job,
-            changes={
-                "reason": reason,
-                "reversals": reversals,
-                **({"operator": operator} if operator else {}),
-            },
+        shown = f"{reason} ({_name(actor, operator)})" if operator else reason
+        job = _roll_back(job_id, actor=actor, reason=shown, operator=operator)
+    return job
+
+
+def live_since() -> dt.datetime | None:
+    cut_over = CutOver.objects.filter(pk=1).first()
+    return cut_over.live_since if cut_over is not None else None
+
+
+def used_since(job: ImportJob) -> bool:
+    return bool(_used_since(job))
+
+
+def _roll_back(
+    job_id: int, *, actor: Any | None, reason: str, operator: str = "", keep_cut_over: bool = False
+) -> ImportJob:
+    """Inside the caller's transaction: the checks, the reversals, the removal, the audit record."""
+    job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
+    if job is None:
+        raise _refuse(ErrorCode.NOT_FOUND, _("No such import."))
+    if job.status != JobStatus.COMMITTED:
+        raise _refuse(ErrorCode.IMPORT_NOT_REVERSIBLE, _("Only an imported job can be rolled back."))
+    cut_over = CutOver.objects.select_for_update().filter(pk=1).first()
+    if cut_over is not None and cut_over.live_since is not None:
+        raise _refuse(
+            ErrorCode.IMPORT_NOT_REVERSIBLE,
+            _("The cooperative went live on %(date)s; correct records with the correction forms.")
+            % {"date": timezone.localdate(cut_over.live_since).isoformat()},
         )
+    used = _used_since(job)
+    if used:
+        raise _refuse(
+            ErrorCode.IMPORT_NOT_REVERSIBLE,
+            _("Records of this import have been used since: %(what)s.") % {"what": "; ".join(used)},
+        )
+    reversals = _reverse_openings(job, actor=actor, reason=reason)
+    try:
+        with transaction.atomic():
+            _remove_made(job)
+    except (ProtectedError, IntegrityError) as error:
+        logger.info("import_rollback_refused", job_id=job_id, error=str(error))
+        raise _refuse(
+            ErrorCode.IMPORT_NOT_REVERSIBLE,
+            _(
+                "Records of this import are used by later records (a later import, or work since); "
+                "roll those back first."
+            ),
+        ) from error
+    job.status = JobStatus.ROLLED_BACK
+    job.rolled_back_by = _person(actor)
+    job.rolled_back_at = timezone.now()
+    job.rollback_reason = reason[:300]
+    job.save(update_fields=["status", "rolled_back_by", "rolled_back_at", "rollback_reason"])
+    if (
+        cut_over is not None
+        and not keep_cut_over
+        and not ImportJob.objects.filter(status=JobStatus.COMMITTED).exists()
+    ):
+        cut_over.delete()  # no import stands: a new one may choose another cut-over date
+    audit_record(
+        actor=actor,
+        action="import.rollback",
+        target=job,
+        changes={"reason": reason, "reversals": reversals, **({"operator": operator} if operator else {})},
+    )
     return job
 
 

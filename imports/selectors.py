@@ -8,8 +8,8 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext
 
 from imports.engine.templates import TEMPLATES
-from imports.services import IMPORT_ENTITIES, PHOTOS
 from imports.models import CutOver, ImportIssue, ImportJob, MappingProfile
+from imports.services import IMPORT_ENTITIES, PHOTOS
 
 ISSUES_SHOWN = 200
 

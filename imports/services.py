@@ -355,6 +355,7 @@ class _Classifier:
         self.pairs = pairs
         self.imported = imported  # (entity, key) → (content hash, job id)
         self.nominal_value_minor = nominal_value_minor
+        self.differing_jobs: set[int] = set()  # earlier imports whose money this file changes
 
     def _identity_clash(self, entity: str, values: Mapping[str, Any]) -> Clash | None:
         if entity == "members":
@@ -444,9 +445,8 @@ class _Classifier:
             {"value": value},
         )
 
-    @staticmethod
     def _against_import(
-        entity: str, key: str, values: Mapping[str, Any], content_hash: str, job_id: int
+        self, entity: str, key: str, values: Mapping[str, Any], content_hash: str, job_id: int
     ) -> tuple[str, Clash | None]:
         """A record an earlier import made: the same, changed (updated), or changed money (refused)."""
         if content_hash == record_hash(values):
@@ -455,6 +455,7 @@ class _Classifier:
             return "matching", None  # posted from the records it controls, not from the row
         if entity not in MONEY_ENTITIES:
             return "changed", None
+        self.differing_jobs.add(job_id)
         return "conflicting", (
             None,
             "imported_amounts_differ",
@@ -705,6 +706,14 @@ def import_dry_run(
     try:
         with translation.override(job.settings.get("language", "en")):
             outcome = _run(job, progress_every=progress_every, on_progress=on_progress)
+            replaced = _replaceable(job, outcome)
+            if replaced is not None:
+                outcome = _run(
+                    job, progress_every=progress_every, on_progress=on_progress, replaces=replaced.pk
+                )
+                outcome.issues.insert(0, _replacement_notice(replaced))
+                ImportJob.objects.filter(pk=job.pk).update(settings={**job.settings, "replaces": replaced.pk})
+                job.settings["replaces"] = replaced.pk
             report_path = _save_report(job, outcome)
             _store_result(job, outcome, report_path)
     except Exception as error:
@@ -729,6 +738,7 @@ def import_dry_run(
 
 @dataclasses.dataclass
 class _Outcome:
+    classifier: _Classifier
     run: DryRun
     issues: list[Issue]
     counts: dict[str, dict[str, int]]
@@ -740,11 +750,21 @@ class _Outcome:
 
 
 def _run(
-    job: ImportJob, *, progress_every: int, on_progress: ProgressCallback | None, keep_records: bool = False
+    job: ImportJob,
+    *,
+    progress_every: int,
+    on_progress: ProgressCallback | None,
+    keep_records: bool = False,
+    replaces: int | None = None,
 ) -> _Outcome:
+    """Read and check the job's files. ``replaces``: an earlier import this one corrects, read as if
+    it had never been made (the commit rolls it back first, in the same transaction)."""
     settings = _engine_settings(job.settings)
     existing, pairs = _existing_keys()
-    classifier = _Classifier(existing, pairs, imported_records(), share_nominal_value_minor())
+    imported = imported_records()
+    if replaces is not None:
+        _without_job(replaces, existing, pairs, imported)
+    classifier = _Classifier(existing, pairs, imported, share_nominal_value_minor())
     run = DryRun(settings, keep_records=True)
     opened: list[reader.XlsxWorkbook] = []
     files = list(job.files.all())
@@ -807,6 +827,7 @@ def _run(
         for line in run.reconcile()
     ]
     return _Outcome(
+        classifier=classifier,
         run=run,
         issues=_sorted_issues(run.issues),
         counts=counts,
@@ -884,6 +905,70 @@ def _pictures(
     if records is not None:
         records[PHOTOS] = found
     return kept if records is not None else {}
+
+
+# --- A corrected file: replacing an earlier import that has not been used ------------------------
+
+# Whose keys an earlier import made, by the workspace key set they are checked in.
+_MADE_KINDS = {
+    "members": "member",
+    "savings_accounts": "savings_account",
+    "loans": "loan",
+    "shares": "shareholder",
+}
+
+
+def _without_job(
+    job_id: int,
+    existing: dict[str, set[str]],
+    pairs: dict[str, dict[str, str]],
+    imported: dict[tuple[str, str], tuple[str, int]],
+) -> None:
+    """The workspace as it would be without what import ``job_id`` made (it is to be replaced)."""
+    for (entity, key), (_hash, made_by) in list(imported.items()):
+        if made_by != job_id:
+            continue
+        del imported[(entity, key)]
+        kind = _MADE_KINDS.get(entity)
+        if kind is not None:
+            existing[kind].discard(key)
+        if entity == "members":
+            national_id = pairs["member_national_id"].pop(key, None)
+            if national_id is not None:
+                pairs["national_id_member"].pop(national_id, None)
+
+
+def _replaceable(job: ImportJob, outcome: _Outcome) -> ImportJob | None:
+    """The earlier import this file corrects, when it may be replaced: the file changes money of one
+    import only, that import is committed, not used since and the cooperative not live, and the file
+    holds every member, account, loan and share holding it made (so replacing loses nothing)."""
+    from imports.commit import live_since, used_since
+
+    if len(outcome.classifier.differing_jobs) != 1 or live_since() is not None:
+        return None
+    (earlier_id,) = outcome.classifier.differing_jobs
+    earlier = ImportJob.objects.filter(pk=earlier_id, status=JobStatus.COMMITTED).first()
+    if earlier is None or earlier.pk == job.pk or used_since(earlier):
+        return None
+    fields = {
+        "members": "member_no",
+        "savings_accounts": "account_no",
+        "loans": "loan_no",
+        "shares": "member_no",
+    }
+    for entity, field in fields.items():
+        made = set(earlier.records.filter(entity=entity).values_list("key", flat=True))
+        if made - outcome.run.keys_seen(entity, field):
+            return None
+    return earlier
+
+
+def _replacement_notice(replaced: ImportJob) -> Issue:
+    message = gettext(
+        "These files correct import #%(job)s, which has not been used: importing them rolls it back "
+        "and imports these instead, in one step."
+    ) % {"job": replaced.pk}
+    return Issue(WARNING, "", None, None, "replaces_import", message)
 
 
 def _file_settings(settings: ImportSettings, saved: Mapping[str, Any] | None) -> ImportSettings | None:

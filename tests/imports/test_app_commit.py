@@ -190,9 +190,9 @@ def _edited(data: bytes, sheet: str, row: int, column: str, value: Any) -> bytes
     return out.getvalue()
 
 
-def test_a_corrected_file_updates_member_data_but_not_money(products: None) -> None:
+def test_a_corrected_file_updates_member_data(products: None) -> None:
     data, _summary = _sample(members=30)
-    first = _imported(_checked(data))
+    _imported(_checked(data))
     member_no = load_workbook(io.BytesIO(data))["members"].cell(row=2, column=1).value
     renamed = _edited(data, "members", 2, "Full name", "Corrected Name")
 
@@ -203,13 +203,77 @@ def test_a_corrected_file_updates_member_data_but_not_money(products: None) -> N
     assert Member.objects.get(number=member_no).full_name == "Corrected Name"
     assert "corrected name" in Member.objects.get(number=member_no).search_text
 
-    richer = _edited(data, "savings_accounts", 2, "Balance", "999999")
-    refused = _checked(richer)
+
+def _with_balance(data: bytes, row: int, balance_minor: int) -> bytes:
+    """The workbook with one savings balance changed, and cash changed with it (still reconciled)."""
+    book = load_workbook(io.BytesIO(data))
+    accounts = book["savings_accounts"]
+    headers = [cell.value for cell in accounts[1]]
+    cell = accounts.cell(row=row, column=headers.index("Balance") + 1)
+    before = int((Decimal(str(cell.value)) * 100).to_integral_value())
+    cell.value = float(Decimal(balance_minor).scaleb(-2))
+    difference = balance_minor - before
+    trial = book["trial_balance"]
+    headers = [c.value for c in trial[1]]
+    debit, credit, control = (headers.index(name) for name in ("Debit", "Credit", "Control account of"))
+    for line in trial.iter_rows(min_row=2):
+        if line[control].value == "savings":
+            total = int(Decimal(str(line[credit].value).replace(",", "")) * 100) + difference
+            line[credit].value = f"{Decimal(total).scaleb(-2):f}"
+        elif line[control].value == "cash":
+            total = int(Decimal(str(line[debit].value).replace(",", "")) * 100) + difference
+            line[debit].value = f"{Decimal(total).scaleb(-2):f}"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_a_corrected_file_replaces_an_unused_import_and_its_money(products: None) -> None:
+    data, summary = _sample(members=30)
+    first = _imported(_checked(data))
+    number = load_workbook(io.BytesIO(data))["savings_accounts"].cell(row=2, column=1).value
+    corrected = _with_balance(data, 2, 12_345_67)
+
+    job = _checked(corrected)
+    assert job.result == DryRunResult.WARNINGS, list(job.issues.values_list("code", "message")[:5])
+    notice = job.issues.get(code="replaces_import")
+    assert f"#{first.pk}" in notice.message
+    assert job.settings["replaces"] == first.pk
+    assert job.entity_counts["savings_accounts"]["new"] == summary.savings_accounts
+
+    job = _imported(job)
+
+    assert job.status == JobStatus.COMMITTED, job.commit_failure
+    first.refresh_from_db()
+    assert first.status == JobStatus.ROLLED_BACK and f"#{job.pk}" in first.rollback_reason
+    assert SavingsAccount.objects.get(number=number).balance_minor == 12_345_67
+    assert SavingsAccount.objects.filter(number=number).count() == 1
+    assert -_balance("2100-") == SavingsAccount.objects.aggregate(total=Sum("balance_minor"))["total"]
+    assert _journal_balanced() and ledger_verify().first_broken_entry_id is None
+    assert CutOver.objects.get().date == CUT_OVER
+
+
+def test_a_corrected_file_is_refused_once_the_import_is_used(products: None) -> None:
+    data, _summary = _sample(members=30)
+    first = _imported(_checked(data))
+    account = SavingsAccount.objects.get(
+        number=load_workbook(io.BytesIO(data))["savings_accounts"].cell(row=3, column=1).value
+    )
+    savings_deposit(
+        actor=None,
+        account_id=account.pk,
+        amount_minor=50_00,
+        value_date=dt.date(2026, 1, 5),
+        idempotency_key="used-1",
+    )
+
+    refused = _checked(_with_balance(data, 2, 12_345_67))
+
     assert refused.result == DryRunResult.ERRORS
-    codes = set(refused.issues.values_list("code", flat=True))
-    assert "imported_amounts_differ" in codes
-    message = refused.issues.get(code="imported_amounts_differ").message
-    assert f"#{first.pk}" in message
+    differing = refused.issues.filter(code="imported_amounts_differ")
+    assert {issue.entity for issue in differing} == {"savings_accounts", "trial_balance"}  # the balance, cash
+    assert all(f"#{first.pk}" in issue.message for issue in differing)
+    assert "replaces" not in refused.settings
 
 
 def test_errors_unaccepted_warnings_and_unreconciled_totals_are_refused(products: None) -> None:
