@@ -267,9 +267,13 @@ def import_commit(*, job_id: int) -> ImportJob:
         with translation.override(job.settings.get("language", "en")):
             _progress_set(job_id, stage="reading", done=0, total=job.rows_total, started=started)
             replaces = job.settings.get("replaces")
-            outcome = services._run(
-                job, progress_every=10**9, on_progress=None, keep_records=True, replaces=replaces
-            )
+            kept = services.saved_records(job)
+            if kept is not None:  # the dry run's own records: only the workspace's side checked again
+                outcome = services.run_from_records(job, kept, replaces=replaces)
+            else:
+                outcome = services._run(
+                    job, progress_every=10**9, on_progress=None, keep_records=True, replaces=replaces
+                )
             read_s = round(time.time() - started, 2)
             errors = [issue for issue in outcome.issues if issue.severity == ERROR]
             if errors:

@@ -71,6 +71,9 @@ class ImportJob(models.Model):
     members_per_branch = models.JSONField(default=dict)
     # The full report (every issue and the reconciliation), under the workspace's storage prefix.
     report_path = models.CharField(max_length=300, blank=True)
+    # The records a dry run without errors validated (gzip JSON lines, under the same prefix): the
+    # commit takes them instead of reading and checking every row again.
+    records_path = models.CharField(max_length=300, blank=True)
 
     # The commit: who asked, who accepted the warnings, what it made, and a rollback if any.
     warnings_accepted_by = models.ForeignKey(

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gzip
 import hashlib
 import io
 import json
 import secrets
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from pathlib import PurePath
 from typing import Any
 
@@ -702,24 +704,31 @@ def import_dry_run(
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
     if not claimed:
         return job
-    report_path = ""
+    report_path = records_path = ""
     try:
         with translation.override(job.settings.get("language", "en")):
-            outcome = _run(job, progress_every=progress_every, on_progress=on_progress)
+            outcome = _run(job, progress_every=progress_every, on_progress=on_progress, keep_records=True)
             replaced = _replaceable(job, outcome)
             if replaced is not None:
                 outcome = _run(
-                    job, progress_every=progress_every, on_progress=on_progress, replaces=replaced.pk
+                    job,
+                    progress_every=progress_every,
+                    on_progress=on_progress,
+                    keep_records=True,
+                    replaces=replaced.pk,
                 )
                 outcome.issues.insert(0, _replacement_notice(replaced))
                 ImportJob.objects.filter(pk=job.pk).update(settings={**job.settings, "replaces": replaced.pk})
                 job.settings["replaces"] = replaced.pk
             report_path = _save_report(job, outcome)
-            _store_result(job, outcome, report_path)
+            if not any(issue.severity == ERROR for issue in outcome.issues):
+                records_path = _save_records(job, outcome.records)
+            _store_result(job, outcome, report_path, records_path)
     except Exception as error:
         logger.exception("import_dry_run_failed", job_id=job_id)
-        if report_path:
-            default_storage.delete(report_path)
+        for path in (report_path, records_path):
+            if path:
+                default_storage.delete(path)
         with transaction.atomic():
             ImportJob.objects.filter(pk=job_id).update(
                 status=JobStatus.FAILED,
@@ -991,6 +1000,113 @@ def _classify(entity: str, records: list[Record], classifier: _Classifier, run: 
     return counts
 
 
+# --- The validated records, kept for the commit --------------------------------------------------
+
+_RECORDS_FORMAT = 1
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, Decimal):
+        return {"$decimal": str(value)}
+    raise TypeError(f"{type(value).__name__} in a record")
+
+
+def _typed_value(item: dict[str, Any]) -> Any:
+    if len(item) == 1:
+        if "$date" in item:
+            return dt.date.fromisoformat(item["$date"])
+        if "$decimal" in item:
+            return Decimal(item["$decimal"])
+    return item
+
+
+def _save_records(job: ImportJob, records: Mapping[str, list[Record]]) -> str:
+    """Every validated record as a gzip JSON line [entity, row, values] (dates and decimals tagged)."""
+    buffer = io.BytesIO()
+    with gzip.GzipFile(fileobj=buffer, mode="wb", compresslevel=1) as out:
+        out.write(json.dumps({"format": _RECORDS_FORMAT}).encode() + b"\n")
+        for entity, rows in records.items():
+            for record in rows:
+                line = json.dumps(
+                    [entity, record.row, record.values], default=_json_value, ensure_ascii=False
+                )
+                out.write(line.encode() + b"\n")
+    return default_storage.save(
+        f"{_job_prefix(job)}records-{secrets.token_hex(16)}.jsonl.gz", ContentFile(buffer.getvalue())
+    )
+
+
+def saved_records(job: ImportJob) -> dict[str, list[Record]] | None:
+    """The records the job's dry run kept, or None (none kept, or not of this format)."""
+    if not job.records_path or not job.records_path.startswith(workspace_storage_prefix()):
+        return None
+    try:
+        with default_storage.open(job.records_path, "rb") as handle, gzip.GzipFile(fileobj=handle) as lines:
+            header = json.loads(lines.readline())
+            if header.get("format") != _RECORDS_FORMAT:
+                return None
+            records: dict[str, list[Record]] = {}
+            for line in lines:
+                entity, row, values = json.loads(line, object_hook=_typed_value)
+                records.setdefault(entity, []).append(Record(entity, row, values))
+    except (FileNotFoundError, OSError, ValueError):
+        return None
+    return records
+
+
+def run_from_records(
+    job: ImportJob, records: Mapping[str, list[Record]], *, replaces: int | None = None
+) -> _Outcome:
+    """What ``_run`` finds, from records a dry run validated: the checks that depend on the workspace
+    (references, what is new, changed or conflicting, photos) and the reconciliation, done again;
+    the rows themselves not read again."""
+    settings = _engine_settings(job.settings)
+    existing, pairs = _existing_keys()
+    imported = imported_records()
+    if replaces is not None:
+        _without_job(replaces, existing, pairs, imported)
+    classifier = _Classifier(existing, pairs, imported, share_nominal_value_minor())
+    run = DryRun(settings, keep_records=True)
+    profiles = job.settings.get("profiles") or {}
+    counts: dict[str, dict[str, int]] = {}
+    kept: dict[str, list[Record]] = {}
+    for entity in ENTITY_ORDER:
+        if entity not in records:
+            continue
+        result = run.add_records(
+            entity, records[entity], settings=_file_settings(settings, profiles.get(entity))
+        )
+        counts[entity] = _classify(entity, result.records, classifier, run)
+        counts[entity].update(rows=result.rows, valid=result.valid)
+        kept[entity] = list(result.records)
+    run.check_references({kind: existing[kind] for kind in _REFERENCE_KINDS})
+    files = list(job.files.all())
+    pictures = _pictures(files, run, classifier, counts, kept)
+    reconciliation = [
+        {
+            "control": line.control,
+            "accounts": list(line.accounts),
+            "records_minor": line.records_total,
+            "ledger_minor": line.ledger_total,
+            "difference_minor": line.difference,
+        }
+        for line in run.reconcile()
+    ]
+    return _Outcome(
+        classifier=classifier,
+        run=run,
+        issues=_sorted_issues(run.issues),
+        counts=counts,
+        reconciliation=reconciliation,
+        files=files,
+        rows=sum(len(rows) for rows in kept.values()),
+        records=kept,
+        pictures=pictures,
+    )
+
+
 def _save_report(job: ImportJob, outcome: _Outcome) -> str:
     buffer = io.BytesIO()
     write_issues_xlsx(
@@ -1006,7 +1122,7 @@ def _save_report(job: ImportJob, outcome: _Outcome) -> str:
     )
 
 
-def _store_result(job: ImportJob, outcome: _Outcome, report_path: str) -> None:
+def _store_result(job: ImportJob, outcome: _Outcome, report_path: str, records_path: str = "") -> None:
     errors = sum(1 for issue in outcome.issues if issue.severity == ERROR)
     warnings = sum(1 for issue in outcome.issues if issue.severity == WARNING)
     result = DryRunResult.ERRORS if errors else DryRunResult.WARNINGS if warnings else DryRunResult.CLEAN
@@ -1043,6 +1159,7 @@ def _store_result(job: ImportJob, outcome: _Outcome, report_path: str) -> None:
             reconciliation=outcome.reconciliation,
             members_per_branch=dict(sorted(outcome.run.totals.members_per_branch.items())),
             report_path=report_path,
+            records_path=records_path,
             progress_at=timezone.now(),
             finished_at=timezone.now(),
         )

@@ -721,6 +721,43 @@ class DryRun:
         self._after_file(entity, validator)
         return result
 
+    def add_records(
+        self, entity: str, records: Iterable[Record], *, settings: ImportSettings | None = None
+    ) -> EntityResult:
+        """Take records a run of this same file already validated (kept from a dry run that found no
+        error) as if their rows were read again: keys, references and totals, without parsing or
+        checking a single value a second time. Rows that had errors are not among them."""
+        validator = EntityValidator(TEMPLATES[entity], settings or self.settings, None)
+        self._validators[entity] = validator
+        result = EntityResult(entity, None)
+        self.results[entity] = result
+        seen = {key: self._seen.setdefault((entity, key), {}) for key in UNIQUE_KEYS.get(entity, ())}
+        references = [
+            (key, self._references.setdefault((kind, entity, key), {}))
+            for key, kind in REFERENCES.get(entity, ())
+        ]
+        for record in records:
+            values = record.values
+            for key, keys_seen in seen.items():
+                value = values.get(key)
+                if value is not None:
+                    keys_seen.setdefault(value, record.row)
+            for key, rows_by_value in references:
+                value = values.get(key)
+                if value is None:
+                    continue
+                for item in value if isinstance(value, list) else (value,):
+                    rows_by_value.setdefault(item, []).append(record.row)
+            result.rows += 1
+            result.valid += 1
+            self._accumulate(entity, record.row, values)
+            if self.keep_records:
+                result.records.append(record)
+        self.totals.rows[entity] += result.rows
+        self.totals.valid_rows[entity] += result.valid
+        self._after_file(entity, validator)
+        return result
+
     def _validate_rows(  # noqa: PLR0912 -- one pass over the rows, every check inline for speed
         self,
         rows: Iterable[tuple[int, Mapping[str, object]]],

@@ -487,3 +487,28 @@ def test_photos_from_a_zip_are_checked_then_stored_as_the_members_documents(prod
     assert not MemberDocument.objects.filter(member__number__in=[first, second]).exists()
     assert not Member.objects.filter(number=first).exists()
     assert stored  # the files go once the rollback commits (the test's transaction never does)
+
+
+def test_the_commit_takes_the_dry_run_s_records_or_reads_the_files_again(products: None) -> None:
+    from django.core.files.storage import default_storage
+
+    from imports import services
+
+    data, summary = _sample(members=20)
+    kept = _checked(data)
+    assert kept.records_path.startswith("workspaces/coop_alpha/imports/")
+    records = services.saved_records(kept)
+    assert records is not None and len(records["members"]) == summary.members
+    member = records["members"][0].values
+    assert isinstance(member["join_date"], dt.date)  # typed again, as the engine made them
+
+    first = _imported(kept)
+    assert first.commit_counts["members"]["created"] == summary.members
+    commit.import_rollback(actor=_admin(), job_id=first.pk, reason="try again without the kept records")
+
+    again = _checked(data)
+    default_storage.delete(again.records_path)  # lost: the files are read and checked again
+    assert services.saved_records(again) is None
+    again = _imported(again)
+    assert again.status == JobStatus.COMMITTED, again.commit_failure
+    assert again.commit_counts == first.commit_counts
