@@ -17,6 +17,9 @@ class FieldDevice(models.Model):
     token_hash = models.CharField(max_length=64, unique=True)
     registered_at = models.DateTimeField(auto_now_add=True)
     last_sync_at = models.DateTimeField(null=True, blank=True)
+    # The day of the upload before the current sync session: what the phone records since then
+    # should be dated from that day on (``field.services.SYNC_SESSION_GAP`` separates sessions).
+    sync_window_from = models.DateField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -68,6 +68,9 @@ MAX_BATCH = 100
 CLOCK_SKEW_LIMIT = dt.timedelta(hours=24)
 # A value date older than this before the business date is flagged (typed wrong, or synced late).
 VALUE_DATE_PAST_LIMIT = dt.timedelta(days=31)
+# Batches this close together are one sync session (the app uploads in small batches, one after
+# another); a longer gap starts a new session, whose window opens on the day of the last upload.
+SYNC_SESSION_GAP = dt.timedelta(minutes=15)
 
 
 # Suspense: collected cash that could not go where the collector said, until staff move it on.
@@ -80,6 +83,9 @@ class FieldFlag:
     DEVICE_CLOCK_SKEW = "device_clock_skew"
     VALUE_DATE_IN_FUTURE = "value_date_in_future"
     VALUE_DATE_FAR_PAST = "value_date_far_past"
+    # Dated before the phone's previous upload: it should have gone up then (backdated, or the
+    # phone's date was wrong when it was recorded).
+    VALUE_DATE_BEFORE_LAST_SYNC = "value_date_before_last_sync"
     # The money was posted from the collector's cash to suspense; staff move it on.
     HELD_IN_SUSPENSE = "held_in_suspense"
 
@@ -261,7 +267,9 @@ def _answer(record: FieldRecord, status: str) -> ItemAnswer:
     )
 
 
-def _flags(item: SyncItem, received_at: dt.datetime, business_date: dt.date) -> list[str]:
+def _flags(
+    item: SyncItem, received_at: dt.datetime, business_date: dt.date, window_from: dt.date | None = None
+) -> list[str]:
     flags = []
     if abs(received_at - item.device_time) > CLOCK_SKEW_LIMIT:
         flags.append(FieldFlag.DEVICE_CLOCK_SKEW)
@@ -270,7 +278,18 @@ def _flags(item: SyncItem, received_at: dt.datetime, business_date: dt.date) -> 
         flags.append(FieldFlag.VALUE_DATE_IN_FUTURE)
     elif day is not None and business_date - day > VALUE_DATE_PAST_LIMIT:
         flags.append(FieldFlag.VALUE_DATE_FAR_PAST)
+    elif day is not None and window_from is not None and day < window_from:
+        flags.append(FieldFlag.VALUE_DATE_BEFORE_LAST_SYNC)
     return flags
+
+
+def _open_sync_window(device: FieldDevice, now: dt.datetime) -> None:
+    """Start a new sync session when the last upload is older than ``SYNC_SESSION_GAP``: its window
+    opens on that upload's day. Batches of one session share the window."""
+    if device.last_sync_at is not None and now - device.last_sync_at <= SYNC_SESSION_GAP:
+        return
+    device.sync_window_from = timezone.localdate(device.last_sync_at) if device.last_sync_at else None
+    FieldDevice.objects.filter(pk=device.pk).update(sync_window_from=device.sync_window_from)
 
 
 def _business_date() -> dt.date:
@@ -610,7 +629,7 @@ def _sync_one(device: FieldDevice, item: SyncItem, *, writable: bool, business_d
                 payload=dict(item.payload),
                 content_hash=content_hash,
                 status=RecordStatus.QUEUED,
-                flags=_flags(item, received_at, business_date),
+                flags=_flags(item, received_at, business_date, device.sync_window_from),
                 collector=device.user,
                 value_date=item.day() or timezone.localdate(item.device_time),
                 amount_minor=int(item.payload.get("amount_minor") or 0),
@@ -709,7 +728,7 @@ def _instalments_together(
             payload=dict(item.payload),
             content_hash=item.content_hash(),
             status=RecordStatus.QUEUED,
-            flags=_flags(item, received_at, business_date),
+            flags=_flags(item, received_at, business_date, device.sync_window_from),
             collector=device.user,
             value_date=item.day() or timezone.localdate(item.device_time),
             amount_minor=int(item.payload.get("amount_minor") or 0),
@@ -792,6 +811,7 @@ def field_sync(*, device: FieldDevice, items: list[SyncItem]) -> list[ItemAnswer
             raise BusinessRuleViolation(ErrorCode.VALIDATION_ERROR, _("Unknown record kind."))
     writable = workspace_writable()
     business_date = _business_date()
+    _open_sync_window(device, timezone.now())
     answers: dict[int, ItemAnswer] = _known_answers(device, items)
     uuids_seen: set[uuid.UUID] = set()
     together = []

@@ -16,4 +16,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("<int:job_id>/commit/", views.job_commit, name="commit"),
     path("<int:job_id>/rollback/", views.job_rollback, name="rollback"),
     path("go-live/", views.go_live, name="go_live"),
+    path("profiles/", views.profile_list, name="profiles"),
+    path("profiles/new/", views.profile_new, name="profile_new"),
 ]

@@ -5,6 +5,7 @@ on staff is refused, and a user of no staff here sees nothing (404). Parse, call
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -20,7 +21,7 @@ from core_banking.members.services import workspace_storage_prefix
 from core_banking.staff.models import StaffProfile
 from core_banking.staff.roles import Capability
 from imports import commit, selectors, services
-from imports.engine import sample, templates
+from imports.engine import reader, sample, templates
 from imports.engine.validate import ENTITY_ORDER
 from imports.forms import ImportUploadForm
 from imports.models import ImportJob
@@ -261,3 +262,104 @@ def sample_download(request: HttpRequest) -> FileResponse:
     out = io.BytesIO()
     sample.write_sample(out, members=SAMPLE_MEMBERS, country=country, language=_language(request))
     return _attachment(out.getvalue(), f"sample-{country.lower()}.xlsx", XLSX)
+
+
+# --- Mapping profiles: another system's columns, mapped once ---------------------------------------
+
+
+@login_required
+@require_GET
+def profile_list(request: HttpRequest) -> HttpResponse:
+    _admin(request)
+    return render(request, "imports/profile_list.html", {"profiles": selectors.mapping_profiles()})
+
+
+def _field_choices(entity: str, language: str) -> list[tuple[str, str]]:
+    """The template's fields as the reader's language heads them (required ones marked *)."""
+    template = templates.TEMPLATES[entity]
+    return [("", _("— not imported —"))] + [
+        (item.key, f"{item.header(language)}{' *' if item.required else ''}") for item in template.fields
+    ]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile_new(request: HttpRequest) -> HttpResponse:
+    """Step one: a sample of the export and what it holds; step two: which column is which field."""
+    _admin(request)
+    context: dict[str, Any] = {
+        "entities": [(entity, selectors.entity_title(entity)) for entity in ENTITY_ORDER],
+        "errors": [],
+    }
+    entity = request.POST.get("entity", "")
+    if request.method == "POST" and entity not in templates.TEMPLATES:
+        context["errors"] = [_("Choose what the file holds.")]
+    if request.method == "GET" or context["errors"]:
+        return render(request, "imports/profile_new.html", context, status=400 if context["errors"] else 200)
+    context.update(
+        entity=entity,
+        entity_title=selectors.entity_title(entity),
+        choices=_field_choices(entity, _language(request)),
+    )
+    upload = request.FILES.get("sample")
+    if upload is not None:
+        return _profile_sample(request, context, upload.read(services.MAX_FILE_BYTES + 1))
+    return _profile_save(request, context)
+
+
+def _profile_sample(request: HttpRequest, context: dict[str, Any], data: bytes) -> HttpResponse:
+    """Read the sample's header row; suggest a field per column where its header says which."""
+    try:
+        sampled = reader.sample_headers(data, locale=_language(request))
+    except reader.ReadError as error:
+        message = _(error.message)
+        context["errors"] = [message % error.params if error.params else message]
+        return render(request, "imports/profile_new.html", context, status=400)
+    suggested = reader.match_headers(sampled.headers, templates.TEMPLATES[context["entity"]]).mapped
+    context["columns"] = [
+        {"index": index, "header": header, "field": suggested.get(header, "")}
+        for index, header in enumerate(header for header in sampled.headers if header)
+    ]
+    context.update(encoding=sampled.encoding or "", delimiter=sampled.delimiter or "")
+    return render(request, "imports/profile_new.html", context)
+
+
+def _profile_save(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
+    headers = request.POST.getlist("header")
+    chosen = [request.POST.get(f"field_{index}", "") for index in range(len(headers))]
+    context["columns"] = [
+        {"index": index, "header": header, "field": field}
+        for index, (header, field) in enumerate(zip(headers, chosen, strict=True))
+    ]
+    context.update(encoding=request.POST.get("encoding", ""), delimiter=request.POST.get("delimiter", ""))
+    template = templates.TEMPLATES[context["entity"]]
+    used = [field for field in chosen if field]
+    language = _language(request)
+    missing = [item.header(language) for item in template.fields if item.required and item.key not in used]
+    twice = sorted({field for field in used if used.count(field) > 1})
+    if missing:
+        context["errors"].append(
+            _("These required fields have no column: %(fields)s") % {"fields": ", ".join(missing)}
+        )
+    if twice:
+        context["errors"].append(_("Two columns cannot both be %(fields)s.") % {"fields": ", ".join(twice)})
+    status = 400
+    if not context["errors"]:
+        try:
+            services.mapping_profile_save(
+                actor=request.user,
+                name=request.POST.get("name", ""),
+                entity=context["entity"],
+                columns=dict(zip(headers, chosen, strict=True)),
+                encoding=context["encoding"],
+                delimiter=context["delimiter"],
+                date_order=request.POST.get("date_order", "DMY"),
+            )
+        except BusinessRuleViolation as violation:
+            context["errors"] = [m for messages in violation.fields.values() for m in messages] or [
+                violation.message
+            ]
+            status = violation.http_status
+        else:
+            return HttpResponseRedirect(reverse("imports:profiles"))
+    return render(request, "imports/profile_new.html", context, status=status)

@@ -349,3 +349,44 @@ def detect_template(headers: Sequence[object]) -> str | None:
         if score > best_score:
             best, best_score = key, score
     return best
+
+
+@dataclass(frozen=True)
+class SampledHeaders:
+    """The header row of another system's export, for a person to map to fields once."""
+
+    headers: list[str]
+    encoding: str | None  # CSV only
+    delimiter: str | None  # CSV only
+
+
+def sample_headers(data: bytes, *, locale: str | None = None) -> SampledHeaders:
+    """The first row with text in it, of a CSV or of an XLSX file's first sheet, as strings."""
+    if is_xlsx(data):
+        book = XlsxWorkbook(data)
+        try:
+            names = book.sheet_names
+            rows: Iterator[Sequence[object]] = book.rows(names[0]) if names else iter(())
+            first = next((row for row in rows if not _is_empty(row)), ())
+        finally:
+            book.close()
+        return SampledHeaders([_header_text(cell) for cell in first], None, None)
+    if data.startswith(b"PK\x03\x04") or data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ReadError(
+            "file_kind", gettext_noop("Only CSV and XLSX files can be read; save the file as XLSX.")
+        )
+    try:
+        decoded = decode_bytes(data, locale=locale)
+    except EncodingUnknown as error:
+        raise ReadError(
+            "encoding_unknown",
+            gettext_noop("The file's text encoding is not known: %(detail)s"),
+            detail=str(error),
+        ) from error
+    lines, delimiter = csv_rows(decoded)
+    first = next((row for row in lines if not _is_empty(row)), [])
+    return SampledHeaders([_header_text(cell) for cell in first], decoded.encoding, delimiter)
+
+
+def _header_text(cell: object) -> str:
+    return "" if cell is None else str(cell).strip()

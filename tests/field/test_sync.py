@@ -336,3 +336,38 @@ def test_beat_posts_what_was_queued_once_the_workspace_may_post_again(in_alpha: 
         assert field_queued_post.apply().get() == {"created": 1, "needs_review": 0}
         loan.refresh_from_db()
         assert loan.principal_outstanding_minor == AFTER_ONE_EMI
+
+
+def test_value_dates_before_the_phone_s_previous_upload_are_flagged(in_alpha: object, loan: Loan) -> None:
+    from django.utils import timezone
+
+    device_id, token = register_device(ALPHA, ALPHA.only_here)
+    client = device_client(ALPHA, token)
+    today = business_date()
+    previous = dt.datetime.combine(today - dt.timedelta(days=3), dt.time(12), tzinfo=dt.UTC)
+    with tenant_context(ALPHA.cooperative()):
+        FieldDevice.objects.filter(pk=device_id).update(last_sync_at=previous)
+
+    def dated(sequence: int, day: dt.date) -> dict[str, Any]:
+        return instalment(loan.pk, sequence=sequence, amount=1_00, value_date=day)
+
+    first = sync(
+        client,
+        dated(1, today - dt.timedelta(days=4)),
+        dated(2, today - dt.timedelta(days=3)),
+        dated(3, today),
+    )
+    assert [answer["flags"] for answer in first.json()["items"]] == [["value_date_before_last_sync"], [], []]
+    # The next batch a moment later is the same session: the same window, though it just uploaded.
+    second = sync(client, dated(4, today - dt.timedelta(days=2)), dated(5, today - dt.timedelta(days=4)))
+    assert [answer["flags"] for answer in second.json()["items"]] == [[], ["value_date_before_last_sync"]]
+    # After a pause a new session opens on the day of the last upload.
+    with tenant_context(ALPHA.cooperative()):
+        last = timezone.now() - dt.timedelta(minutes=20)
+        FieldDevice.objects.filter(pk=device_id).update(last_sync_at=last)
+        window = timezone.localdate(last)
+    third = sync(client, dated(6, window - dt.timedelta(days=1)), dated(7, window))
+    assert [answer["flags"] for answer in third.json()["items"]] == [["value_date_before_last_sync"], []]
+    with tenant_context(ALPHA.cooperative()):
+        assert FieldDevice.objects.get(pk=device_id).sync_window_from == window
+        assert _repayments(loan) == 7  # flagged for staff to look at, and posted all the same

@@ -231,3 +231,67 @@ def test_read_only_workspace_refuses_a_new_job(admin: Client, alpha: Workspace) 
                 options=services.ImportOptions(),
             )
         assert refused.value.code == ErrorCode.WORKSPACE_READ_ONLY
+
+
+def test_an_admin_maps_another_system_s_columns_once_on_a_page(alpha: Workspace) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django_tenants.utils import tenant_context
+
+    from imports.models import MappingProfile
+
+    client = workspace_client(alpha, username=alpha.admin)
+    export = "MemNo;Name of member;Br;Joined;Cell\r\nX-1;Rahima Khatun;BR1;03/01/2024;01711000001\r\n"
+    step_one = client.post(
+        "/imports/profiles/new/",
+        {"entity": "members", "sample": SimpleUploadedFile("export.csv", export.encode("utf-8"))},
+    )
+    assert step_one.status_code == 200
+    page = step_one.content.decode()
+    for header in ("MemNo", "Name of member", "Br", "Joined", "Cell"):
+        assert f'data-header="{header}"' in page
+    # Required fields left unmapped are refused, naming them.
+    incomplete = client.post(
+        "/imports/profiles/new/",
+        {
+            "entity": "members",
+            "header": ["MemNo", "Name of member"],
+            "field_0": "member_no",
+            "field_1": "full_name",
+            "name": "Old program",
+        },
+    )
+    refused = incomplete.content.decode()
+    assert incomplete.status_code == 400 and 'data-testid="profile-error"' in refused
+    from imports.engine.templates import TEMPLATES
+
+    for missing in ("branch_code", "join_date"):  # named as the page's language heads them
+        assert TEMPLATES["members"].field(missing).header("bn") in refused
+    saved = client.post(
+        "/imports/profiles/new/",
+        {
+            "entity": "members",
+            "header": ["MemNo", "Name of member", "Br", "Joined", "Cell"],
+            "field_0": "member_no",
+            "field_1": "full_name",
+            "field_2": "branch_code",
+            "field_3": "join_date",
+            "field_4": "phone",
+            "encoding": "utf-8",
+            "delimiter": ";",
+            "date_order": "MDY",
+            "name": "Old program",
+        },
+    )
+    assert (saved.status_code, saved["Location"]) == (302, "/imports/profiles/")
+    with tenant_context(alpha.cooperative()):
+        profile = MappingProfile.objects.get(name="Old program")
+    assert profile.columns == {
+        "MemNo": "member_no",
+        "Name of member": "full_name",
+        "Br": "branch_code",
+        "Joined": "join_date",
+        "Cell": "phone",
+    }
+    assert (profile.delimiter, profile.date_order) == (";", "MDY")
+    listing = client.get("/imports/profiles/").content.decode()
+    assert "Old program" in listing and f'data-profile="{profile.pk}"' in listing
