@@ -88,7 +88,7 @@ from imports.engine import opening, parallel, photos
 from imports.engine.validate import ERROR, Record
 from imports.models import CutOver, DryRunResult, ImportedRecord, ImportFile, ImportJob, JobStatus
 from tenants.access import workspace_writable_require
-from tenants.db import current_cooperative, workspace_currency, workspace_language
+from tenants.db import current_cooperative, on_commit_here, workspace_currency, workspace_language
 
 logger = structlog.get_logger(__name__)
 
@@ -208,7 +208,7 @@ def import_commit_request(
         )
         _progress_set(job.pk, stage="queued", done=0, total=0, started=time.time())
         job_pk = job.pk
-        transaction.on_commit(lambda: _queue(job_pk))
+        on_commit_here(lambda: _queue(job_pk))
     return job
 
 
@@ -327,7 +327,7 @@ def import_commit(*, job_id: int) -> ImportJob:
                     },
                 )
                 invited = list(writer.invited)
-                transaction.on_commit(lambda: _invite(invited))
+                on_commit_here(lambda: _invite(invited))
     except Exception as error:
         logger.exception("import_commit_failed", job_id=job_id)
         message = (

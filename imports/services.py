@@ -60,7 +60,7 @@ from imports.models import (
     MappingProfile,
 )
 from tenants.access import workspace_writable_require
-from tenants.db import current_cooperative, workspace_currency
+from tenants.db import current_cooperative, on_commit_here, workspace_currency
 
 logger = structlog.get_logger(__name__)
 
@@ -238,7 +238,7 @@ def import_dry_run_queue(job: ImportJob) -> None:
     from imports.tasks import import_dry_run_task
 
     job_id = job.pk
-    transaction.on_commit(lambda: import_dry_run_task.delay(job_id))
+    on_commit_here(lambda: import_dry_run_task.delay(job_id))
 
 
 # --- The dry run ---------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -11,6 +12,28 @@ from django.utils import timezone
 
 if TYPE_CHECKING:
     from tenants.models import Cooperative
+
+
+def on_commit_here(callback: Callable[[], object]) -> None:
+    """Run ``callback`` once the current transaction commits, in the workspace current now.
+
+    The outermost transaction may end after the caller has left the workspace: the operations
+    console works inside a cooperative's workspace while its request is served from the public
+    schema, and a task queued from there would otherwise be published for the public schema.
+    """
+    from django.db import transaction
+    from django_tenants.utils import tenant_context
+
+    tenant: Any = getattr(connection, "tenant", None)
+
+    def run() -> None:
+        if tenant is None:
+            callback()
+            return
+        with tenant_context(tenant):
+            callback()
+
+    transaction.on_commit(run)
 
 
 def current_schema() -> str:

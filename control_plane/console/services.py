@@ -457,6 +457,32 @@ def fleet_migrate_by_operator(*, reason: str, actor: User) -> FleetMigrationRun:
 # --- Data import on a cooperative's behalf -------------------------------------------------------
 
 
+def cooperative_import_upload(
+    *, cooperative: Cooperative, files: list[Any], options: Any, reason: str, actor: User
+) -> int:
+    """Upload a cooperative's old records on its behalf and queue their dry run; the job's id."""
+    from imports.services import import_dry_run_queue, import_job_create
+
+    reason = _reason(reason)
+    with tenant_context(cooperative), transaction.atomic():
+        job = import_job_create(actor=None, files=files, options=options)
+        audit_record(
+            actor=None,
+            action="import.uploaded_by_operations",
+            target=job,
+            changes={"operator": actor.get_username(), "reason": reason},
+        )
+        import_dry_run_queue(job)  # queued in this workspace once the upload commits
+    with _public(), transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="console.import_upload",
+            target=cooperative,
+            changes={"reason": reason, "import": job.pk, "files": [file.name for file in files]},
+        )
+    return int(job.pk)
+
+
 def cooperative_import_commit(
     *, cooperative: Cooperative, job_id: int, accept_warnings: bool, reason: str, actor: User
 ) -> None:

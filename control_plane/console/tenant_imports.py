@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tenants.utils import tenant_context
 
 from control_plane.console import services
@@ -23,6 +23,7 @@ from control_plane.console.views import _cooperative, _operator
 from control_plane.errors import BusinessRuleViolation
 from imports import commit as import_commit_service
 from imports import selectors
+from imports.forms import ImportUploadForm
 from imports.models import ImportJob
 from tenants.models import Cooperative
 
@@ -82,6 +83,48 @@ def import_list(request: HttpRequest, slug: str) -> HttpResponse:
             "cut_over": selectors.cut_over(),
         }
         return render(request, "console/tenant_imports.html", context)
+
+
+@never_cache
+@console_operator_required
+@require_http_methods(["GET", "POST"])
+def import_new(request: HttpRequest, slug: str) -> HttpResponse:
+    """Upload the cooperative's files for it (the same form as its admins', and a reason)."""
+    cooperative = _cooperative(slug)
+    status = 200
+    with tenant_context(cooperative):
+        form = ImportUploadForm(
+            request.POST or None,
+            request.FILES or None,
+            initial={"country": cooperative.country, "buddhist_era": cooperative.country == "TH"},
+        )
+        reason = ReasonForm(request.POST or None, prefix="import")
+        if request.method == "POST":
+            if form.is_valid() and reason.is_valid():
+                try:
+                    job_id = services.cooperative_import_upload(
+                        cooperative=cooperative,
+                        files=form.cleaned_data["spreadsheets"],
+                        options=form.options(cooperative.default_language),
+                        reason=reason.cleaned_data["reason"],
+                        actor=_operator(request),
+                    )
+                except BusinessRuleViolation as violation:
+                    for field, texts in violation.fields.items():
+                        for text in texts:
+                            form.add_error("spreadsheets" if field == "files" else None, text)
+                    status = violation.http_status
+                else:
+                    messages.success(request, _("The files are uploaded; their dry run is queued."))
+                    return HttpResponseRedirect(reverse("console:import", args=[cooperative.slug, job_id]))
+            else:
+                status = 400
+        return render(
+            request,
+            "console/tenant_import_new.html",
+            {"cooperative": cooperative, "form": form, "reason_form": reason},
+            status=status,
+        )
 
 
 @never_cache

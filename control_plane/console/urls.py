@@ -30,6 +30,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="old_schema_drop",
     ),
     path("tenants/<slug:slug>/imports/", tenant_imports.import_list, name="imports"),
+    path("tenants/<slug:slug>/imports/new/", tenant_imports.import_new, name="import_new"),
     path("tenants/<slug:slug>/imports/<int:job_id>/", tenant_imports.import_detail, name="import"),
     path(
         "tenants/<slug:slug>/imports/<int:job_id>/progress/",

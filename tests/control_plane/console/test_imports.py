@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -50,8 +51,10 @@ def _events(action: str) -> list[AuditEvent]:
 
 
 def test_an_operator_reads_the_report_imports_and_rolls_back_with_reasons(
-    console: Client, operator: Operator, alpha: Workspace
+    console: Client, operator: Operator, alpha: Workspace, django_capture_on_commit_callbacks: Any
 ) -> None:
+    from celery.signals import before_task_publish
+
     job = _checked_job(alpha)
     listing = console.get("/console/tenants/alpha/imports/")
     assert listing.status_code == 200 and f'data-job="{job.pk}"'.encode() in listing.content
@@ -67,11 +70,24 @@ def test_an_operator_reads_the_report_imports_and_rolls_back_with_reasons(
         f"/console/tenants/alpha/imports/{job.pk}/commit/", {"import-reason": " ", "accept_warnings": "on"}
     )
     assert no_reason.status_code == 400
-    done = console.post(
-        f"/console/tenants/alpha/imports/{job.pk}/commit/",
-        {"import-reason": "OPS-12 migration day", "accept_warnings": "on"},
-    )
+    queued: list[dict[str, Any]] = []
+
+    def published(sender: str | None = None, headers: dict[str, Any] | None = None, **_: Any) -> None:
+        if sender == "imports.tasks.import_commit":
+            queued.append(dict(headers or {}))
+
+    before_task_publish.connect(published, weak=False)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            done = console.post(
+                f"/console/tenants/alpha/imports/{job.pk}/commit/",
+                {"import-reason": "OPS-12 migration day", "accept_warnings": "on"},
+            )
+    finally:
+        before_task_publish.disconnect(published)
     assert (done.status_code, done["Location"]) == (302, f"/console/tenants/alpha/imports/{job.pk}/")
+    (headers,) = queued  # queued for alpha's workspace, though the console serves the public schema
+    assert headers["_schema_name"] == alpha.schema_name
     with tenant_context(alpha.cooperative()):
         queued = ImportJob.objects.get(pk=job.pk)
         assert queued.status == JobStatus.COMMITTING
@@ -122,3 +138,60 @@ def test_a_workspace_user_cannot_reach_the_console_s_import_pages(alpha: Workspa
 
     client = workspace_client(alpha, username=alpha.admin)
     assert client.get("/console/tenants/alpha/imports/").status_code == 404
+
+
+def test_an_operator_uploads_a_cooperative_s_files_with_a_reason(
+    console: Client, operator: Operator, alpha: Workspace, django_capture_on_commit_callbacks: Any
+) -> None:
+    from celery.signals import before_task_publish
+
+    out = io.BytesIO()
+    write_sample(out, members=10, country="BD")
+    page = console.get("/console/tenants/alpha/imports/new/")
+    assert page.status_code == 200 and b'name="spreadsheets"' in page.content
+    no_reason = console.post(
+        "/console/tenants/alpha/imports/new/",
+        {
+            "spreadsheets": SimpleUploadedFile("legacy.xlsx", out.getvalue()),
+            "country": "BD",
+            "date_order": "DMY",
+        },
+    )
+    assert no_reason.status_code == 400
+    queued: list[dict[str, Any]] = []
+
+    def published(sender: str | None = None, headers: dict[str, Any] | None = None, **_: Any) -> None:
+        if sender == "imports.tasks.import_dry_run":
+            queued.append(dict(headers or {}))
+
+    before_task_publish.connect(published, weak=False)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            done = console.post(
+                "/console/tenants/alpha/imports/new/",
+                {
+                    "spreadsheets": SimpleUploadedFile("legacy.xlsx", out.getvalue()),
+                    "country": "BD",
+                    "date_order": "DMY",
+                    "cut_over": "2025-12-31",
+                    "import-reason": "OPS-20 migration of the paper ledgers",
+                },
+            )
+    finally:
+        before_task_publish.disconnect(published)
+    assert done.status_code == 302
+    with tenant_context(alpha.cooperative()):
+        job = ImportJob.objects.latest("id")
+        assert done["Location"] == f"/console/tenants/alpha/imports/{job.pk}/"
+        assert job.status == JobStatus.UPLOADED and job.created_by is None
+        assert job.files.get().storage_path.startswith("workspaces/coop_alpha/imports/")
+        event = AuditEvent.objects.filter(action="import.uploaded_by_operations").latest("id")
+        assert event.changes == {
+            "operator": operator.username,
+            "reason": "OPS-20 migration of the paper ledgers",
+        }
+    # The dry run is queued for alpha's workspace (the task carries its schema).
+    (headers,) = queued
+    assert headers["_schema_name"] == alpha.schema_name and str(job.pk) in headers["argsrepr"]
+    (event,) = _events("console.import_upload")
+    assert event.changes["import"] == job.pk
