@@ -18,4 +18,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("go-live/", views.go_live, name="go_live"),
     path("profiles/", views.profile_list, name="profiles"),
     path("profiles/new/", views.profile_new, name="profile_new"),
+    path("profiles/<int:profile_id>/", views.profile_edit, name="profile_edit"),
 ]

@@ -307,6 +307,31 @@ def profile_new(request: HttpRequest) -> HttpResponse:
     return _profile_save(request, context)
 
 
+@login_required
+@require_GET
+def profile_edit(request: HttpRequest, profile_id: int) -> HttpResponse:
+    """A saved mapping's columns, to change; saved under the same name it replaces the old one."""
+    _admin(request)
+    profile = selectors.mapping_profiles().filter(pk=profile_id).first()
+    if profile is None or profile.entity not in templates.TEMPLATES:
+        raise Http404
+    context: dict[str, Any] = {
+        "errors": [],
+        "entity": profile.entity,
+        "entity_title": selectors.entity_title(profile.entity),
+        "choices": _field_choices(profile.entity, _language(request)),
+        "columns": [
+            {"index": index, "header": header, "field": field}
+            for index, (header, field) in enumerate(profile.columns.items())
+        ],
+        "encoding": profile.encoding,
+        "delimiter": profile.delimiter,
+        "name": profile.name,
+        "date_order": profile.date_order,
+    }
+    return render(request, "imports/profile_new.html", context)
+
+
 def _profile_sample(request: HttpRequest, context: dict[str, Any], data: bytes) -> HttpResponse:
     """Read the sample's header row; suggest a field per column where its header says which."""
     try:
@@ -331,7 +356,12 @@ def _profile_save(request: HttpRequest, context: dict[str, Any]) -> HttpResponse
         {"index": index, "header": header, "field": field}
         for index, (header, field) in enumerate(zip(headers, chosen, strict=True))
     ]
-    context.update(encoding=request.POST.get("encoding", ""), delimiter=request.POST.get("delimiter", ""))
+    context.update(
+        encoding=request.POST.get("encoding", ""),
+        delimiter=request.POST.get("delimiter", ""),
+        name=request.POST.get("name", ""),
+        date_order=request.POST.get("date_order", "DMY"),
+    )
     template = templates.TEMPLATES[context["entity"]]
     used = [field for field in chosen if field]
     language = _language(request)

@@ -295,3 +295,37 @@ def test_an_admin_maps_another_system_s_columns_once_on_a_page(alpha: Workspace)
     assert (profile.delimiter, profile.date_order) == (";", "MDY")
     listing = client.get("/imports/profiles/").content.decode()
     assert "Old program" in listing and f'data-profile="{profile.pk}"' in listing
+
+
+def test_a_saved_mapping_opens_with_its_columns_and_saving_it_again_changes_it(alpha: Workspace) -> None:
+    from imports.models import MappingProfile
+
+    with tenant_context(alpha.cooperative()):
+        profile = services.mapping_profile_save(
+            actor=None,
+            name="Old program",
+            entity="shares",
+            columns={"MemNo": "member_no", "Amount": "share_balance", "Note": ""},
+            date_order="MDY",
+        )
+    client = workspace_client(alpha, username=alpha.admin)
+    page = client.get(f"/imports/profiles/{profile.pk}/").content.decode()
+    assert 'value="Old program"' in page and '<option value="MDY" selected>' in page
+    assert '<option value="share_balance" selected>' in page and 'data-header="Note"' in page
+    changed = client.post(
+        "/imports/profiles/new/",
+        {
+            "entity": "shares",
+            "header": ["MemNo", "Amount", "Note"],
+            "field_0": "member_no",
+            "field_1": "share_balance",
+            "field_2": "share_count",
+            "date_order": "DMY",
+            "name": "Old program",
+        },
+    )
+    assert changed.status_code == 302
+    with tenant_context(alpha.cooperative()):
+        again = MappingProfile.objects.get(pk=profile.pk)
+    assert again.columns["Note"] == "share_count" and again.date_order == "DMY"
+    assert client.get("/imports/profiles/999999/").status_code == 404
