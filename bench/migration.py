@@ -26,7 +26,6 @@ import os
 import sys
 import tempfile
 import time
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -54,45 +53,6 @@ def _workbook(members: int) -> Path:
     return path
 
 
-def _products() -> None:
-    from core_banking.lending.services import loan_product_create
-    from core_banking.savings.services import savings_product_create
-
-    opened = dt.date(2010, 1, 1)
-    for code, kind, extra in (
-        ("CMP", "compulsory", {}),
-        ("VOL", "voluntary", {}),
-        ("FDR", "fixed", {"term_months": 60, "withdrawals_allowed": False}),
-    ):
-        savings_product_create(
-            actor=None,
-            code=code,
-            name=code,
-            kind=kind,
-            annual_rate=Decimal("6.5"),
-            rate_effective_from=opened,
-            **extra,
-        )
-    loan_product_create(
-        actor=None,
-        code="GEN",
-        name="General loan",
-        product_type="ordinary",
-        annual_rate=Decimal("12"),
-        rate_effective_from=opened,
-        default_installments=12,
-        maximum_installments=104,
-        interest_method="flat",
-        amortization="equal_installments",
-        interest_period="same_as_repayment",
-        days_in_year="365",
-        days_in_month="actual",
-        frequency="monthly",
-        minimum_amount_minor=1_00,
-        maximum_amount_minor=10_000_000_00,
-    )
-
-
 def _run() -> int:
     import django
 
@@ -107,13 +67,14 @@ def _run() -> int:
     from core_banking.ledger.services import ledger_verify
     from imports.commit import import_commit, import_commit_request
     from imports.models import JobStatus
+    from imports.sample_setup import sample_products_ensure
     from imports.services import ImportOptions, import_dry_run, import_job_create
 
     settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="coopcore-bench-media-")
     path = _workbook(MEMBERS)
     cooperative = bench_workspace("bench-migration")
     with tenant_context(cooperative):
-        _products()
+        sample_products_ensure()
         admin = get_user_model().objects.get(username="admin")
         job = import_job_create(
             actor=admin,

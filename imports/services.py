@@ -825,6 +825,21 @@ def _run(
     finally:
         for workbook in opened:
             workbook.close()
+    rows = progress.done + counts.get(PHOTOS, {}).get("rows", 0)
+    return _outcome(classifier, run, counts, files, rows=rows, records=records, pictures=pictures)
+
+
+def _outcome(
+    classifier: _Classifier,
+    run: DryRun,
+    counts: dict[str, dict[str, int]],
+    files: list[ImportFile],
+    *,
+    rows: int,
+    records: dict[str, list[Record]],
+    pictures: dict[str, tuple[ImportFile, photos.Picture]],
+) -> _Outcome:
+    """What a run found, with the reconciliation in the form the job stores."""
     reconciliation = [
         {
             "control": line.control,
@@ -842,7 +857,7 @@ def _run(
         counts=counts,
         reconciliation=reconciliation,
         files=files,
-        rows=progress.done + counts.get(PHOTOS, {}).get("rows", 0),
+        rows=rows,
         records=records,
         pictures=pictures,
     )
@@ -1084,27 +1099,8 @@ def run_from_records(
     run.check_references({kind: existing[kind] for kind in _REFERENCE_KINDS})
     files = list(job.files.all())
     pictures = _pictures(files, run, classifier, counts, kept)
-    reconciliation = [
-        {
-            "control": line.control,
-            "accounts": list(line.accounts),
-            "records_minor": line.records_total,
-            "ledger_minor": line.ledger_total,
-            "difference_minor": line.difference,
-        }
-        for line in run.reconcile()
-    ]
-    return _Outcome(
-        classifier=classifier,
-        run=run,
-        issues=_sorted_issues(run.issues),
-        counts=counts,
-        reconciliation=reconciliation,
-        files=files,
-        rows=sum(len(rows) for rows in kept.values()),
-        records=kept,
-        pictures=pictures,
-    )
+    rows = sum(len(rows) for rows in kept.values())
+    return _outcome(classifier, run, counts, files, rows=rows, records=kept, pictures=pictures)
 
 
 def _save_report(job: ImportJob, outcome: _Outcome) -> str:

@@ -176,21 +176,21 @@ def import_report(request: HttpRequest, slug: str, job_id: int) -> FileResponse:
     return response
 
 
-@never_cache
-@console_operator_required
-@require_POST
-def import_commit(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
+def _act(
+    request: HttpRequest, slug: str, job_id: int, action: Any, done: str, **arguments: Any
+) -> HttpResponse:
+    """A commit or a rollback on the cooperative's behalf: a reason, the service, the job's page again."""
     cooperative = _cooperative(slug)
     form = ReasonForm(request.POST, prefix="import")
     if not form.is_valid():
         return _detail(request, cooperative, job_id, status=400, action_error=_("A reason is required."))
     try:
-        services.cooperative_import_commit(
+        action(
             cooperative=cooperative,
             job_id=job_id,
-            accept_warnings=request.POST.get("accept_warnings") == "on",
             reason=form.cleaned_data["reason"],
             actor=_operator(request),
+            **arguments,
         )
     except BusinessRuleViolation as violation:
         return _detail(
@@ -201,33 +201,26 @@ def import_commit(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
             action_error=violation.message,
             error_code=str(violation.code),
         )
-    messages.success(request, _("The import is queued; its progress shows here."))
+    messages.success(request, done)
     return HttpResponseRedirect(reverse("console:import", args=[cooperative.slug, job_id]))
+
+
+@never_cache
+@console_operator_required
+@require_POST
+def import_commit(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
+    return _act(
+        request,
+        slug,
+        job_id,
+        services.cooperative_import_commit,
+        _("The import is queued; its progress shows here."),
+        accept_warnings=request.POST.get("accept_warnings") == "on",
+    )
 
 
 @never_cache
 @console_operator_required
 @require_POST
 def import_rollback(request: HttpRequest, slug: str, job_id: int) -> HttpResponse:
-    cooperative = _cooperative(slug)
-    form = ReasonForm(request.POST, prefix="import")
-    if not form.is_valid():
-        return _detail(request, cooperative, job_id, status=400, action_error=_("A reason is required."))
-    try:
-        services.cooperative_import_rollback(
-            cooperative=cooperative,
-            job_id=job_id,
-            reason=form.cleaned_data["reason"],
-            actor=_operator(request),
-        )
-    except BusinessRuleViolation as violation:
-        return _detail(
-            request,
-            cooperative,
-            job_id,
-            status=violation.http_status,
-            action_error=violation.message,
-            error_code=str(violation.code),
-        )
-    messages.success(request, _("The import is rolled back."))
-    return HttpResponseRedirect(reverse("console:import", args=[cooperative.slug, job_id]))
+    return _act(request, slug, job_id, services.cooperative_import_rollback, _("The import is rolled back."))

@@ -31,9 +31,9 @@ from core_banking.shares.models import ShareAccount, ShareTransaction
 from imports import commit
 from imports.engine.sample import SampleSummary, write_sample
 from imports.models import CutOver, DryRunResult, ImportedRecord, ImportJob, JobStatus
+from imports.sample_setup import sample_products_ensure
 from imports.services import ImportOptions, import_dry_run, import_job_create
 from tests.conftest import Workspace
-from tests.imports.support import sample_products
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +47,7 @@ def _media(settings, tmp_path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def products(in_alpha: Workspace) -> None:
-    sample_products()
+    sample_products_ensure()
 
 
 def _sample(members: int = 60, **options: Any) -> tuple[bytes, SampleSummary]:

@@ -19,10 +19,10 @@ from core_banking.members.models import Member
 from imports.commit import import_commit
 from imports.engine.sample import write_sample
 from imports.models import ImportJob, JobStatus
+from imports.sample_setup import sample_products_ensure
 from imports.services import ImportOptions, import_dry_run, import_job_create
 from tests.conftest import Workspace
 from tests.control_plane.console.conftest import Operator
-from tests.imports.support import sample_products
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ def _checked_job(workspace: Workspace, **sample: int) -> ImportJob:
     out = io.BytesIO()
     write_sample(out, members=20, country="BD", **sample)
     with tenant_context(workspace.cooperative()):
-        sample_products()
+        sample_products_ensure()
         job = import_job_create(
             actor=None,
             files=[SimpleUploadedFile("legacy.xlsx", out.getvalue())],

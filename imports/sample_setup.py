@@ -1,4 +1,5 @@
-"""What import tests share: the sample workbook's products in the current workspace."""
+"""The sample legacy workbook's products in the current workspace: what the tests, the benchmark and
+anyone trying the sample in a fresh workspace need before its dry run passes."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from core_banking.savings.models import SavingsProduct
 from core_banking.savings.services import savings_product_create
 
 
-def sample_products() -> None:
+def sample_products_ensure() -> None:
     """The sample's products, as the demo has them: compulsory (CMP), voluntary (VOL) and fixed (FDR)
     savings, and a loan (GEN)."""
     opened = dt.date(2010, 1, 1)
