@@ -91,6 +91,9 @@ class ImportJob(models.Model):
     # {entity: {created, updated, unchanged}}
     commit_counts = models.JSONField(default=dict)
     opening_entry_ids = models.JSONField(default=list)
+    # The loans' arrears at the cut-over, recomputed from their schedules, against the old system's:
+    # {loans_old, total_old, loans, total, differing, examples: [{loan, old, recomputed, ...}]}.
+    arrears_check = models.JSONField(default=dict)
     rolled_back_by = models.ForeignKey(
         django_settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -134,18 +134,7 @@ def _urls(job: ImportJob) -> dict[str, str]:
 
 
 def _job_context(job: ImportJob, **extra: object) -> dict[str, object]:
-    return {
-        "job": job,
-        "urls": _urls(job),
-        "totals": selectors.entity_totals(job),
-        "issues": selectors.import_issues_first(job) if job.result else [],
-        "issues_shown": selectors.ISSUES_SHOWN,
-        "issue_count": job.errors + job.warnings,
-        "cut_over": selectors.cut_over(),
-        "commit_totals": selectors.commit_totals(job),
-        "progress": commit.commit_progress(job.pk) if job.status == "committing" else None,
-        **extra,
-    }
+    return {**selectors.job_page(job), "urls": _urls(job), **extra}
 
 
 @login_required

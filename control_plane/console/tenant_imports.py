@@ -54,17 +54,10 @@ def _detail(
     with tenant_context(cooperative):
         job = _job(job_id)
         context = {
+            **selectors.job_page(job),
             "cooperative": cooperative,
-            "job": job,
             "urls": _urls(cooperative, job),
             "console": True,
-            "totals": selectors.entity_totals(job),
-            "issues": selectors.import_issues_first(job) if job.result else [],
-            "issues_shown": selectors.ISSUES_SHOWN,
-            "issue_count": job.errors + job.warnings,
-            "cut_over": selectors.cut_over(),
-            "commit_totals": selectors.commit_totals(job),
-            "progress": import_commit_service.commit_progress(job.pk) if job.status == "committing" else None,
             "reason_form": ReasonForm(prefix="import"),
             **extra,
         }

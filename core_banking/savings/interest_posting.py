@@ -43,6 +43,21 @@ that closes between accrual and posting earns nothing for the broken period: at 
 accrual is reversed (Dr 2200 / Cr 5100). When the accrual period is not shorter than the posting
 period, accrual equals posting and nothing goes through 2200.
 
+Interest carried in from the old books
+--------------------------------------
+An account brought in by a data import may have accrued interest in the cooperative's old books that
+was not yet credited on the cut-over date. The import writes it as an ``OPENING`` row on the
+cut-over date (``interest_posted_through``), tied to the opening entry that credits 2200 with it.
+The account then earns here from the day after the cut-over, so the next posting credits what the
+period earned *plus* what was carried in; 2200 releases both, and interest expense takes only what
+was earned here and not accrued before. Rows dated on or before ``interest_posted_through`` that
+still sum to something are exactly that carried-in interest (an ordinary posting releases all its
+period's accruals), which is how :func:`_carried_in` finds it. Term deposits compute their interest
+over the whole term from the opening day, the old books' share included: maturity and premature
+closure release whatever the account has accrued (Dr 2200) and expense the difference, which is a
+credit to expense when a premature closure pays less than the old books had accrued. An account
+that closes before its first posting forfeits what was carried in, like any broken period's accrual.
+
 Running it once
 ---------------
 Every booking is one row of ``InterestPosting``, unique per account and date (posting period end,
@@ -85,6 +100,7 @@ from core_banking.savings.models import (
     SavingsTransaction,
     TransactionKind,
 )
+from core_banking.savings.selectors import interest_accrued_minor
 from core_banking.savings.services import (
     _lock_for_withdrawal,
     _Locked,
@@ -503,6 +519,16 @@ def _savings_computation(
     )
 
 
+def _carried_in(account: SavingsAccount) -> int:
+    """Interest accrued before the account earns here (the old books' share, on the cut-over date)."""
+    if account.interest_posted_through is None:
+        return 0
+    rows = InterestPosting.objects.filter(
+        account_id=account.pk, period_end__lte=account.interest_posted_through
+    )
+    return int(rows.aggregate(total=Sum("payable_change_minor"))["total"] or 0)
+
+
 def _periodic_key(kind: InterestPostingKind, account_id: int, period_end: dt.date) -> str:
     return f"savings-{kind.value}:{account_id}:{period_end.isoformat()}"
 
@@ -522,22 +548,19 @@ def _book_period(
         product = account.product
         posting_period = engine.period_containing(period_end, engine.PeriodFrequency(product.posting_period))
         period = engine.Period(posting_period.first_day, period_end)
-        accrued = (
-            InterestPosting.objects.filter(account_id=account_id).aggregate(
-                total=Sum("payable_change_minor")
-            )["total"]
-            or 0
-        )
+        accrued, carried = interest_accrued_minor(account_id), _carried_in(account)
         if locked.status == AccountStatus.ACTIVE:
             computed = _savings_computation(account, product, period, exponent)
         else:
             computed = _Computed(
                 0, product.interest_method, period.first_day, {"reason": f"account {locked.status}"}
             )
+            carried = 0  # a closed account forfeits the broken period, what was carried in too
         if kind is InterestPostingKind.ACCRUAL:
-            credit, payable_change = 0, computed.interest - accrued
+            # The computation runs from the period's start: it replaces the period's own accruals.
+            credit, payable_change = 0, computed.interest - (accrued - carried)
         else:
-            credit, payable_change = computed.interest, -accrued
+            credit, payable_change = computed.interest + carried, -accrued
         entry, movement = _book(
             account=account,
             locked=locked,
@@ -845,11 +868,12 @@ def _mature_one(*, account_id: int, exponent: int, actor: Any | None) -> Account
         if InterestPosting.objects.filter(account_id=account_id, period_end=maturity).exists():
             return None
         computed = _deposit_computation(account, locked.balance_minor, exponent, closed_on=None)
+        released = -interest_accrued_minor(account_id)  # the old books' accrual, inside this interest
         entry, movement = _book(
             account=account,
             locked=locked,
             credit=computed.interest,
-            payable_change=0,
+            payable_change=released,
             value_date=maturity,
             key=f"savings-maturity:{account_id}:{maturity.isoformat()}",
             memo=_entry_memo(InterestPostingKind.MATURITY, locked.number, account.opened_on, maturity),
@@ -862,7 +886,7 @@ def _mature_one(*, account_id: int, exponent: int, actor: Any | None) -> Account
             computed=computed,
             period_end=maturity,
             credited=computed.interest,
-            payable_change=0,
+            payable_change=released,
             entry=entry,
             movement=movement,
             actor=actor,
@@ -970,11 +994,12 @@ def savings_deposit_close_early(
                 "penalty_minor": figures.penalty_minor,
             },
         )
+        released = -interest_accrued_minor(account_id)  # the old books' accrual, inside this interest
         entry, interest_movement = _book(
             account=account,
             locked=locked,
             credit=computed.interest,
-            payable_change=0,
+            payable_change=released,
             value_date=on,
             key=f"{idempotency_key}:interest",
             memo=_entry_memo(InterestPostingKind.EARLY_CLOSURE, locked.number, account.opened_on, on),
@@ -987,7 +1012,7 @@ def savings_deposit_close_early(
             computed=computed,
             period_end=on,
             credited=computed.interest,
-            payable_change=0,
+            payable_change=released,
             entry=entry,
             movement=interest_movement,
             actor=actor,

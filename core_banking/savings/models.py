@@ -239,6 +239,8 @@ class InterestPostingKind(models.TextChoices):
     POSTING = "posting", _("Interest posted")
     MATURITY = "maturity", _("Interest at maturity")
     EARLY_CLOSURE = "early_closure", _("Interest on premature closure")
+    # Interest a migrated account had accrued in the cooperative's old books on the cut-over date.
+    OPENING = "opening", _("Interest accrued before the cut-over")
 
 
 class InterestPosting(models.Model):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, QuerySet, Sum
 
-from core_banking.savings.models import SavingsAccount, SavingsProduct, SavingsTransaction
+from core_banking.savings.models import InterestPosting, SavingsAccount, SavingsProduct, SavingsTransaction
 
 
 def accounts_visible(*, visible_branch_ids: list[int] | None) -> QuerySet[SavingsAccount]:
@@ -16,6 +16,12 @@ def accounts_visible(*, visible_branch_ids: list[int] | None) -> QuerySet[Saving
     if visible_branch_ids is not None:
         accounts = accounts.filter(branch_id__in=visible_branch_ids)
     return accounts
+
+
+def interest_accrued_minor(account_id: int) -> int:
+    """Interest the account has accrued and not yet been credited: its share of interest payable."""
+    rows = InterestPosting.objects.filter(account_id=account_id)
+    return int(rows.aggregate(total=Sum("payable_change_minor"))["total"] or 0)
 
 
 @dataclass(frozen=True)

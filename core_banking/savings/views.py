@@ -208,6 +208,7 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
         "account": account,
         "recent": recent,
         "liens": list(account.liens.filter(released_at__isnull=True).order_by("id")),
+        "interest_accrued_minor": selectors.interest_accrued_minor(account.pk),
         "is_active": is_active,
         "can_close_early": is_active
         and account.product.kind in _TERM_KINDS

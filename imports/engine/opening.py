@@ -44,6 +44,22 @@ def instalment_rows(
     return rows
 
 
+def arrears_at(rows: list[tuple[Any, ...]], cut_over: dt.date) -> tuple[int, dt.date | None]:
+    """What a loan owes at the close of the cut-over date, counted as the close of business counts
+    it: the unpaid principal, interest and fees of the instalments due before that date, and the
+    oldest such due date (None when nothing is overdue)."""
+    overdue, oldest = 0, None
+    for row in rows:
+        due = row[2]
+        if due >= cut_over:
+            break  # the schedule is in due-date order
+        owed = row[3] - row[8] + row[4] - row[12] - row[9] + row[6] - row[10]
+        if owed > 0:
+            overdue += owed
+            oldest = oldest or due
+    return overdue, oldest
+
+
 def member_search_text(parts: tuple[str, str, str, str]) -> str:
     """What member search matches against: name, number, national ID and the phone's forms."""
     full_name, number, national_id, phone = parts

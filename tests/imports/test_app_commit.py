@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import pytest
@@ -22,10 +22,23 @@ from control_plane.audit.models import AuditEvent
 from control_plane.errors import BusinessRuleViolation, ErrorCode
 from core_banking.ledger.models import JournalEntry, JournalLine
 from core_banking.ledger.services import ledger_verify
+from core_banking.lending.close_of_business import close_of_business_run
 from core_banking.lending.models import Loan, LoanInstallment, LoanProduct, LoanTransaction
 from core_banking.members.models import Member, Nominee
 from core_banking.organisation.models import Branch
-from core_banking.savings.models import SavingsAccount, SavingsTransaction
+from core_banking.savings.interest_posting import (
+    savings_deposit_close_early,
+    savings_deposit_close_early_preview,
+    savings_interest_post,
+)
+from core_banking.savings.models import (
+    InterestPosting,
+    InterestPostingKind,
+    SavingsAccount,
+    SavingsProduct,
+    SavingsTransaction,
+)
+from core_banking.savings.selectors import interest_accrued_minor
 from core_banking.savings.services import savings_deposit
 from core_banking.shares.models import ShareAccount, ShareTransaction
 from imports import commit
@@ -33,7 +46,8 @@ from imports.engine.sample import SampleSummary, write_sample
 from imports.models import CutOver, DryRunResult, ImportedRecord, ImportJob, JobStatus
 from imports.sample_setup import sample_products_ensure
 from imports.services import ImportOptions, import_dry_run, import_job_create
-from tests.conftest import Workspace
+from tests.conftest import ALPHA, Workspace
+from tests.core_banking.savings.page_helpers import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -345,12 +359,13 @@ def test_rollback_reverses_the_openings_and_removes_what_was_made(products: None
     assert job.status == JobStatus.ROLLED_BACK and job.rollback_reason == "wrong cut-over date"
     assert Member.objects.count() == members and SavingsAccount.objects.count() == accounts
     assert not ShareAccount.objects.filter(transactions__channel="import").exists()
+    assert not InterestPosting.objects.filter(kind=InterestPostingKind.OPENING).exists()
     assert not ImportedRecord.objects.filter(job=job).exists()
     assert not CutOver.objects.exists()
     # The ledger keeps the openings and their reversals: every control account is back to where it was.
     reversals = JournalEntry.objects.filter(reverses_id__in=entries)
     assert reversals.count() == len(entries)
-    assert _balance("2100-") == 0 and _balance("3100") == 0
+    assert _balance("2100-") == 0 and _balance("3100") == 0 and _balance("2200") == 0
     assert _journal_balanced() and ledger_verify().first_broken_entry_id is None
 
     # The corrected file can now be imported afresh.
@@ -512,3 +527,163 @@ def test_the_commit_takes_the_dry_run_s_records_or_reads_the_files_again(product
     again = _imported(again)
     assert again.status == JobStatus.COMMITTED, again.commit_failure
     assert again.commit_counts == first.commit_counts
+
+
+def _imported_accounts(job: ImportJob, product_code: str) -> Any:
+    return SavingsAccount.objects.filter(
+        pk__in=ImportedRecord.objects.filter(job=job, entity="savings_accounts").values("object_id"),
+        product__code=product_code,
+        status="active",
+    ).order_by("pk")
+
+
+def _lines_of(entry_id: int | None) -> dict[str, int]:
+    """An entry's signed amounts (debit minus credit) per account code."""
+    lines: dict[str, int] = {}
+    for line in JournalLine.objects.filter(entry_id=entry_id).select_related("account"):
+        lines[line.account.code] = lines.get(line.account.code, 0) + line.debit_minor - line.credit_minor
+    return lines
+
+
+def _daily_interest(balance_minor: int, days: int) -> int:
+    """6.5 % a year, actual/365, rounded half-even to the minor unit: the sample products' terms."""
+    exact = Decimal(balance_minor) * Decimal("0.065") * days / 365
+    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+
+
+def test_interest_the_old_books_accrued_is_each_account_s_and_credited_at_the_first_posting(
+    products: None,
+) -> None:
+    data, summary = _sample(members=60)
+    job = _imported(_checked(data))
+    openings = InterestPosting.objects.filter(
+        kind=InterestPostingKind.OPENING,
+        account__in=SavingsAccount.objects.filter(
+            pk__in=ImportedRecord.objects.filter(job=job, entity="savings_accounts").values("object_id")
+        ),
+    )
+    # Each account's accrued interest is its own row, on the cut-over date, tied to its branch's
+    # opening entry; together they are exactly the interest payable the opening entries credit.
+    assert openings.aggregate(t=Sum("payable_change_minor"))["t"] == summary.savings_interest_total > 0
+    assert {row.period_end for row in openings} == {CUT_OVER}
+    assert {row.entry_id for row in openings} <= set(job.opening_entry_ids)
+    for row in openings.select_related("account", "entry")[:20]:
+        assert row.entry.branch_id == row.account.branch_id
+    payable = JournalLine.objects.filter(entry_id__in=job.opening_entry_ids, account__code="2200")
+    assert payable.aggregate(c=Sum("credit_minor"))["c"] == summary.savings_interest_total
+
+    # A voluntary account (monthly posting): January's interest plus what was carried in.
+    account = next(a for a in _imported_accounts(job, "VOL") if interest_accrued_minor(a.pk) > 0)
+    carried, balance = interest_accrued_minor(account.pk), account.balance_minor
+    page = client_for(ALPHA.admin)
+    assert "Interest accrued, not yet credited" in page.get(f"/savings/{account.pk}/").content.decode()
+    january = _daily_interest(balance, 31)
+    savings_interest_post(period_end=dt.date(2026, 1, 31))
+    posting = InterestPosting.objects.get(account=account, period_end=dt.date(2026, 1, 31))
+    assert (posting.interest_minor, posting.credited_minor) == (january, january + carried)
+    assert posting.payable_change_minor == -carried
+    assert _lines_of(posting.entry_id) == {"5100": january, "2200": carried, "2100-VOL": -(january + carried)}
+    account.refresh_from_db()
+    assert account.balance_minor == balance + january + carried
+    assert interest_accrued_minor(account.pk) == 0
+    assert "Interest accrued, not yet credited" not in page.get(f"/savings/{account.pk}/").content.decode()
+    assert _journal_balanced()
+
+
+def test_carried_in_interest_goes_through_accruals_to_a_quarterly_posting(products: None) -> None:
+    job = _imported(_checked(_sample(members=60)[0]))
+    SavingsProduct.objects.filter(code="CMP").update(posting_period="quarterly")
+    account = next(a for a in _imported_accounts(job, "CMP") if interest_accrued_minor(a.pk) > 0)
+    carried, balance = interest_accrued_minor(account.pk), account.balance_minor
+
+    savings_interest_post(period_end=dt.date(2026, 1, 31))
+    savings_interest_post(period_end=dt.date(2026, 2, 28))
+    january, to_february = _daily_interest(balance, 31), _daily_interest(balance, 59)
+    accruals = InterestPosting.objects.filter(account=account, kind="accrual").order_by("period_end")
+    # Each accrual books only this workspace's interest; what was carried in stays as it was.
+    assert [row.payable_change_minor for row in accruals] == [january, to_february - january]
+    assert interest_accrued_minor(account.pk) == carried + to_february
+
+    savings_interest_post(period_end=dt.date(2026, 3, 31))
+    quarter = _daily_interest(balance, 90)
+    posting = InterestPosting.objects.get(account=account, period_end=dt.date(2026, 3, 31))
+    assert posting.credited_minor == quarter + carried
+    assert _lines_of(posting.entry_id) == {
+        "5100": quarter - to_february,
+        "2200": carried + to_february,
+        "2100-CMP": -(quarter + carried),
+    }
+    assert interest_accrued_minor(account.pk) == 0
+
+
+def test_a_deposit_closed_early_releases_what_the_old_books_accrued(products: None) -> None:
+    job = _imported(_checked(_sample(members=60)[0]))
+    account = next(a for a in _imported_accounts(job, "FDR") if interest_accrued_minor(a.pk) > 0)
+    carried = interest_accrued_minor(account.pk)
+    on = dt.date(2026, 2, 15)
+    preview = savings_deposit_close_early_preview(account_id=account.pk, on=on)
+
+    closure = savings_deposit_close_early(account_id=account.pk, on=on, idempotency_key="fdr-early-1")
+
+    # The term's interest (counted from the opening day) includes the old books' share: 2200 gives
+    # all of it back and interest expense takes the difference, whichever way it falls.
+    assert closure.interest_minor == preview.interest_minor
+    assert closure.posting.payable_change_minor == -carried
+    lines = _lines_of(closure.posting.entry_id)
+    assert lines["2200"] == carried
+    assert lines.get("5100", 0) == preview.interest_minor - carried
+    assert interest_accrued_minor(account.pk) == 0
+    assert _journal_balanced()
+
+
+def test_interest_booked_on_an_imported_account_keeps_the_import_from_rolling_back(products: None) -> None:
+    job = _imported(_checked(_sample(members=30)[0]))
+    assert InterestPosting.objects.filter(kind=InterestPostingKind.OPENING).exists()
+    savings_interest_post(period_end=dt.date(2026, 1, 31))
+
+    with pytest.raises(BusinessRuleViolation) as raised:
+        commit.import_rollback(actor=_admin(), job_id=job.pk, reason="too late")
+    assert raised.value.code == ErrorCode.IMPORT_NOT_REVERSIBLE
+    assert "interest" in raised.value.message
+
+
+def test_loans_are_aged_at_the_cut_over_from_their_schedules_against_the_old_system_s_arrears(
+    products: None,
+) -> None:
+    job = _imported(_checked(_sample(members=90)[0]))
+    loans = Loan.objects.filter(
+        pk__in=ImportedRecord.objects.filter(job=job, entity="loans").values("object_id"), status="active"
+    )
+    # Each loan's figures are its schedule's, counted independently here: what is unpaid on the
+    # instalments due before the cut-over, and the days since the oldest of them.
+    in_arrears, total = 0, 0
+    for loan in loans:
+        assert loan.arrears_as_of == CUT_OVER
+        overdue, oldest = 0, None
+        for row in LoanInstallment.objects.filter(loan=loan, due_date__lt=CUT_OVER).order_by("number"):
+            principal = row.principal_minor - row.principal_paid_minor
+            owed = principal + row.interest_minor - row.interest_paid_minor
+            if owed > 0:
+                overdue += owed
+                oldest = oldest or row.due_date
+        assert loan.overdue_minor == overdue, loan.number
+        assert loan.days_past_due == ((CUT_OVER - oldest).days if oldest else 0), loan.number
+        in_arrears += overdue > 0
+        total += overdue
+    assert in_arrears > 0
+    check = job.arrears_check
+    assert (check["loans"], check["total"]) == (in_arrears, total)
+    # The sample's old system counts arrears its own way: the loans that differ are listed.
+    assert check["loans_old"] > 0 and check["total_old"] > 0
+    assert 0 < check["differing"] == len(check["examples"])
+    example = check["examples"][0]
+    loan = loans.get(number=example["loan"]) if example["recomputed"] else None
+    assert loan is None or loan.overdue_minor == example["recomputed"]
+
+    # The close of business of the cut-over date ages the loans as the import did.
+    before = sorted(loans.values_list("pk", "overdue_minor", "days_past_due"))
+    close_of_business_run(business_date=CUT_OVER)
+    assert sorted(loans.values_list("pk", "overdue_minor", "days_past_due")) == before
+
+    page = client_for(ALPHA.admin).get(f"/imports/{job.pk}/").content.decode()
+    assert 'data-testid="import-arrears"' in page and example["loan"] in page
