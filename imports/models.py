@@ -204,6 +204,8 @@ class MappingProfile(models.Model):
     encoding = models.CharField(_("encoding"), max_length=40, blank=True)
     delimiter = models.CharField(_("delimiter"), max_length=1, blank=True)
     date_order = models.CharField(_("date order"), max_length=3, default="DMY")
+    # A workbook's sheet to read ("": the sheet named after the entity, else none is found by name).
+    sheet = models.CharField(_("sheet"), max_length=100, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -162,6 +162,7 @@ def _settings_of(options: ImportOptions) -> dict[str, Any]:
             "encoding": profile.encoding,
             "delimiter": profile.delimiter,
             "date_order": profile.date_order,
+            "sheet": profile.sheet,
         }
     return {
         "profiles": profiles,
@@ -541,6 +542,7 @@ def _engine_profile(saved: Mapping[str, Any] | None) -> reader.MappingProfile | 
         columns=saved["columns"],
         encoding=saved.get("encoding") or None,
         delimiter=saved.get("delimiter") or None,
+        sheet=saved.get("sheet") or None,
     )
 
 
@@ -599,7 +601,9 @@ def _sources(
             sizes = CalamineWorkbook.from_filelike(io.BytesIO(data))
             found = []
             for entity in ENTITY_ORDER:
-                sheet = workbook.sheet_for(TEMPLATES[entity])
+                sheet = _profile_sheet(workbook, profiles.get(entity)) or workbook.sheet_for(
+                    TEMPLATES[entity]
+                )
                 if sheet is None:
                     continue
                 found.append(entity)
@@ -649,10 +653,20 @@ def _sources(
     return sources
 
 
+def _profile_sheet(workbook: reader.XlsxWorkbook, saved: Mapping[str, Any] | None) -> str | None:
+    """The workbook's sheet a mapping profile names (spelled as the workbook spells it), if it has one."""
+    wanted = header_key((saved or {}).get("sheet") or "")
+    return next((name for name in workbook.sheet_names if wanted and header_key(name) == wanted), None)
+
+
 def _opener(
     workbook: reader.XlsxWorkbook, entity: str, saved: Mapping[str, Any] | None
 ) -> Callable[[], reader.TableReader]:
-    return lambda: workbook.table(entity, profile=_engine_profile(saved))
+    profile = _engine_profile(saved)
+    if profile is not None and profile.sheet:
+        # The workbook's own spelling of the sheet: the profile's may differ in case or spacing.
+        profile = dataclasses.replace(profile, sheet=_profile_sheet(workbook, saved))
+    return lambda: workbook.table(entity, profile=profile)
 
 
 def _csv_opener(
@@ -1185,8 +1199,10 @@ def mapping_profile_save(
     encoding: str = "",
     delimiter: str = "",
     date_order: str = "DMY",
+    sheet: str = "",
 ) -> MappingProfile:
-    """Create or replace the profile of that name for the entity: {file header → field key, "" to skip}."""
+    """Create or replace the profile of that name for the entity: {file header → field key, "" to skip};
+    ``sheet`` names the sheet of a workbook to read."""
     workspace_writable_require()
     name = name.strip()
     if not name:
@@ -1213,6 +1229,7 @@ def mapping_profile_save(
                 "encoding": encoding,
                 "delimiter": delimiter,
                 "date_order": date_order,
+                "sheet": sheet.strip()[:100],
                 "created_by_id": actor.pk if actor is not None and actor.is_authenticated else None,
             },
         )

@@ -317,6 +317,7 @@ def profile_edit(request: HttpRequest, profile_id: int) -> HttpResponse:
         "delimiter": profile.delimiter,
         "name": profile.name,
         "date_order": profile.date_order,
+        "sheet": profile.sheet,
     }
     return render(request, "imports/profile_new.html", context)
 
@@ -324,7 +325,12 @@ def profile_edit(request: HttpRequest, profile_id: int) -> HttpResponse:
 def _profile_sample(request: HttpRequest, context: dict[str, Any], data: bytes) -> HttpResponse:
     """Read the sample's header row; suggest a field per column where its header says which."""
     try:
-        sampled = reader.sample_headers(data, locale=_language(request))
+        sampled = reader.sample_headers(
+            data,
+            locale=_language(request),
+            sheet=request.POST.get("sheet", ""),
+            template=templates.TEMPLATES[context["entity"]],
+        )
     except reader.ReadError as error:
         message = _(error.message)
         context["errors"] = [message % error.params if error.params else message]
@@ -334,7 +340,12 @@ def _profile_sample(request: HttpRequest, context: dict[str, Any], data: bytes) 
         {"index": index, "header": header, "field": suggested.get(header, "")}
         for index, header in enumerate(header for header in sampled.headers if header)
     ]
-    context.update(encoding=sampled.encoding or "", delimiter=sampled.delimiter or "")
+    context.update(
+        encoding=sampled.encoding or "",
+        delimiter=sampled.delimiter or "",
+        sheet=sampled.sheet or "",
+        sheet_names=sampled.sheet_names,
+    )
     return render(request, "imports/profile_new.html", context)
 
 
@@ -350,6 +361,7 @@ def _profile_save(request: HttpRequest, context: dict[str, Any]) -> HttpResponse
         delimiter=request.POST.get("delimiter", ""),
         name=request.POST.get("name", ""),
         date_order=request.POST.get("date_order", "DMY"),
+        sheet=request.POST.get("sheet", ""),
     )
     template = templates.TEMPLATES[context["entity"]]
     used = [field for field in chosen if field]
@@ -373,6 +385,7 @@ def _profile_save(request: HttpRequest, context: dict[str, Any]) -> HttpResponse
                 encoding=context["encoding"],
                 delimiter=context["delimiter"],
                 date_order=request.POST.get("date_order", "DMY"),
+                sheet=context["sheet"],
             )
         except BusinessRuleViolation as violation:
             context["errors"] = [m for messages in violation.fields.values() for m in messages] or [

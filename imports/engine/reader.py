@@ -358,19 +358,42 @@ class SampledHeaders:
     headers: list[str]
     encoding: str | None  # CSV only
     delimiter: str | None  # CSV only
+    sheet: str | None = None  # XLSX only: the sheet read
+    sheet_names: tuple[str, ...] = ()  # XLSX only: every sheet of the workbook
 
 
-def sample_headers(data: bytes, *, locale: str | None = None) -> SampledHeaders:
-    """The first row with text in it, of a CSV or of an XLSX file's first sheet, as strings."""
+def sample_headers(
+    data: bytes,
+    *,
+    locale: str | None = None,
+    sheet: str | None = None,
+    template: EntityTemplate | None = None,
+) -> SampledHeaders:
+    """The first row with text in it, of a CSV or of an XLSX file's sheet, as strings.
+
+    In a workbook: the sheet named ``sheet`` (a ``ReadError`` naming the sheets when there is none),
+    else the one named after ``template``'s entity, else the first."""
     if is_xlsx(data):
         book = XlsxWorkbook(data)
         try:
             names = book.sheet_names
-            rows: Iterator[Sequence[object]] = book.rows(names[0]) if names else iter(())
+            wanted = sheet.strip() if sheet else ""
+            chosen = next((name for name in names if header_key(name) == header_key(wanted)), None)
+            if wanted and chosen is None:
+                raise ReadError(
+                    "sheet_missing",
+                    gettext_noop("The workbook has no sheet named %(sheet)s; its sheets: %(sheets)s."),
+                    sheet=wanted,
+                    sheets=", ".join(names),
+                )
+            chosen = (
+                chosen or (book.sheet_for(template) if template else None) or (names[0] if names else None)
+            )
+            rows: Iterator[Sequence[object]] = book.rows(chosen) if chosen else iter(())
             first = next((row for row in rows if not _is_empty(row)), ())
         finally:
             book.close()
-        return SampledHeaders([_header_text(cell) for cell in first], None, None)
+        return SampledHeaders([_header_text(cell) for cell in first], None, None, chosen, tuple(names))
     if data.startswith(b"PK\x03\x04") or data.startswith(b"\xd0\xcf\x11\xe0"):
         raise ReadError(
             "file_kind", gettext_noop("Only CSV and XLSX files can be read; save the file as XLSX.")

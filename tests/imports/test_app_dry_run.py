@@ -328,6 +328,37 @@ def test_a_saved_profile_reads_another_systems_export(in_alpha: Workspace) -> No
     assert again.entity_counts.get("members", {}).get("valid", 0) < 2
 
 
+def test_a_profile_names_the_sheet_of_a_workbook_its_records_are_read_from(in_alpha: Workspace) -> None:
+    from openpyxl import Workbook
+
+    profile = services.mapping_profile_save(
+        actor=None,
+        name="Desktop ledger",
+        entity="members",
+        columns={"MemNo": "member_no", "Br": "branch_code", "Name": "full_name", "Joined": "join_date"},
+        sheet="Customer list",
+    )
+    book = Workbook()
+    cover = book.active
+    cover.title = "Cover"
+    cover.append(["Printed by the old program", "2025-12-31"])
+    customers = book.create_sheet("CUSTOMER  LIST")  # the workbook's own spelling
+    customers.append(["MemNo", "Br", "Name", "Joined"])
+    customers.append(["Q-1", "BR1", "Rahima Begum", "31/12/2024"])
+    customers.append(["Q-2", "BR1", "Karim Ali", "13/01/2025"])
+    out = io.BytesIO()
+    book.save(out)
+
+    job = import_dry_run(job_id=_job(out.getvalue(), profiles={"members": profile.pk}).pk)
+
+    assert job.settings["profiles"]["members"]["sheet"] == "Customer list"
+    assert job.files.get().entities == ["members"]
+    assert job.entity_counts["members"]["valid"] == 2, list(ImportIssue.objects.filter(job=job).values())
+    # Without the profile no sheet is named after anything that can be imported.
+    again = import_dry_run(job_id=_job(out.getvalue()).pk)
+    assert "sheets_unknown" in set(ImportIssue.objects.filter(job=again).values_list("code", flat=True))
+
+
 def test_a_profile_of_another_entity_is_refused(in_alpha: Workspace) -> None:
     profile = services.mapping_profile_save(
         actor=None, name="Loans", entity="loans", columns={"No": "loan_no"}

@@ -329,3 +329,51 @@ def test_a_saved_mapping_opens_with_its_columns_and_saving_it_again_changes_it(a
         again = MappingProfile.objects.get(pk=profile.pk)
     assert again.columns["Note"] == "share_count" and again.date_order == "DMY"
     assert client.get("/imports/profiles/999999/").status_code == 404
+
+
+def test_a_mapping_reads_the_sheet_it_is_told_of_a_workbook_and_keeps_its_name(alpha: Workspace) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from openpyxl import Workbook
+
+    from imports.models import MappingProfile
+
+    book = Workbook()
+    book.active.title = "Cover"
+    book.active.append(["Printed by the old program"])
+    book.create_sheet("Shares").append(["MemNo", "Amount"])
+    book.create_sheet("Loans").append(["LoanNo", "Borrower"])
+    out = io.BytesIO()
+    book.save(out)
+
+    def sample(**fields: str) -> object:
+        upload = SimpleUploadedFile("export.xlsx", out.getvalue())
+        return client.post("/imports/profiles/new/", {"entity": "shares", "sample": upload, **fields})
+
+    client = workspace_client(alpha, username=alpha.admin)
+    # No sheet named: the one named after what it holds.
+    named = sample().content.decode()
+    assert 'data-header="MemNo"' in named and 'name="sheet" value="Shares"' in named
+    # A sheet named by the admin, in any case.
+    told = sample(sheet="loans")
+    assert 'data-header="LoanNo"' in told.content.decode()
+    assert 'name="sheet" value="Loans"' in told.content.decode()
+    missing = sample(sheet="Members 2019")
+    assert missing.status_code == 400 and "Cover, Shares, Loans" in missing.content.decode()
+
+    saved = client.post(
+        "/imports/profiles/new/",
+        {
+            "entity": "shares",
+            "header": ["MemNo", "Amount"],
+            "field_0": "member_no",
+            "field_1": "share_balance",
+            "sheet": "Shares",
+            "date_order": "DMY",
+            "name": "Share register",
+        },
+    )
+    assert saved.status_code == 302
+    with tenant_context(alpha.cooperative()):
+        profile = MappingProfile.objects.get(name="Share register")
+    assert profile.sheet == "Shares"
+    assert 'name="sheet" value="Shares"' in client.get(f"/imports/profiles/{profile.pk}/").content.decode()
