@@ -113,6 +113,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "core_banking.staff.middleware.ReadOnlyRoleMiddleware",
+    "core_banking.staff.middleware.GroupLeaderScopeMiddleware",
     # After the session and the user: a read-only workspace still lets people log in and read.
     "tenants.access.WorkspaceStateMiddleware",
     "axes.middleware.AxesMiddleware",

@@ -3,11 +3,10 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import ObtainAuthToken
 
 from control_plane.errors import api_not_found
 from control_plane.health import healthz, livez
-from core_banking.staff.api import MeView
+from core_banking.staff.api import MeView, StaffTokenView
 from frontend import views
 from notifications.inbound_views import twilio_inbound_sms
 from notifications.views import twilio_status_callback
@@ -55,7 +54,7 @@ urlpatterns = [
     # SMS members send to the cooperative's number (balance requests), on the workspace's own host.
     path("hooks/twilio/sms/", twilio_inbound_sms, name="notifications_twilio_inbound"),
     path("api/v1/me/", MeView.as_view(), name="api_me"),
-    path("api/v1/auth/token/", ObtainAuthToken.as_view(), name="api_token"),
+    path("api/v1/auth/token/", StaffTokenView.as_view(), name="api_token"),
     path("api/v1/", include("core_banking.members.api_urls")),
     path("api/v1/", include("core_banking.savings.api_urls")),
     path("api/v1/", include("core_banking.shares.api_urls")),

@@ -1,7 +1,8 @@
 """Reads of field collection for the staff pages: who sees which records, and the sums per collector and day.
 
 Scope: a field officer (a user whose only role is field officer) sees the records they synced and
-those of the groups assigned to them (``MemberGroup.field_officer``); other staff see the records
+those of the groups assigned to them (``MemberGroup.field_officer``), a group leader those of the
+groups they lead (``MemberGroup.leader``); other staff see the records
 of their branches (every branch for the head office view). Reviewing takes a manager's or
 accountant's role in the record's branch (the roles that keep a branch's vault).
 """
@@ -23,7 +24,7 @@ from core_banking.lending.models import Loan, LoanStatus
 from core_banking.members.models import MemberGroup
 from core_banking.savings.models import AccountStatus, SavingsAccount
 from core_banking.staff.models import StaffProfile
-from core_banking.staff.roles import Role
+from core_banking.staff.roles import Role, is_collector_only
 from field.models import FieldRecord, RecordKind, RecordStatus
 
 # What a list loads of a record: never the payload of an admission (its pictures are megabytes).
@@ -51,8 +52,17 @@ LIST_FIELDS = (
 
 
 def officer_only(profile: StaffProfile) -> bool:
-    """Whether this user sees only their own records and groups (no branch-wide role)."""
-    return bool(profile.roles) and all(role == Role.FIELD_OFFICER.value for role in profile.roles)
+    """Whether this user sees only their own records and groups (a field officer or a group leader:
+    no branch-wide role)."""
+    return is_collector_only(profile.roles)
+
+
+def _own_groups(profile: StaffProfile, prefix: str = "") -> Q:
+    """The groups tied to a collector: assigned to them as officer, or led by them."""
+    tied = Q(**{f"{prefix}field_officer_id": profile.user_id})
+    if profile.member_id is not None:
+        tied |= Q(**{f"{prefix}leader_id": profile.member_id})
+    return tied
 
 
 def sees_branch(profile: StaffProfile, branch_id: int | None) -> bool:
@@ -61,7 +71,7 @@ def sees_branch(profile: StaffProfile, branch_id: int | None) -> bool:
 
 
 def _scope(profile: StaffProfile) -> Q:
-    own = Q(collector_id=profile.user_id) | Q(group__field_officer_id=profile.user_id)
+    own = Q(collector_id=profile.user_id) | _own_groups(profile, "group__")
     if officer_only(profile):
         return own
     visible = profile.visible_branch_ids()
@@ -123,7 +133,7 @@ def resolution_choices(record: FieldRecord) -> tuple[list[tuple[int, str]], list
 def groups_visible(profile: StaffProfile) -> QuerySet[MemberGroup]:
     groups = MemberGroup.objects.select_related("branch")
     if officer_only(profile):
-        return groups.filter(field_officer_id=profile.user_id)
+        return groups.filter(_own_groups(profile))
     visible = profile.visible_branch_ids()
     return groups if visible is None else groups.filter(branch_id__in=visible)
 

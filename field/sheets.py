@@ -1,11 +1,12 @@
 """What a collector downloads before going out: the day's collection sheets and their whole book.
 
 Both are read for the groups the collector works: a field officer only the groups assigned to
-them (``MemberGroup.field_officer``); a cooperative admin or branch manager every group of their
-branches. Amounts are exact integer minor units, worked out as the group collection sheet (R4)
-and the loan's schedule page work them out: an instalment is unpaid while any of its principal,
-interest (less what was waived), fee or penalty is unpaid (``reporting.lending_selectors``), and
-what is still owed on it is ``LoanInstallment.outstanding_minor``.
+them (``MemberGroup.field_officer``), a group leader the groups they lead; a cooperative admin or
+branch manager every group of their branches. Amounts are exact integer minor units, worked out
+as the group collection sheet (R4) and the loan's schedule page work them out: an instalment is
+unpaid while any of its principal, interest (less what was waived), fee or penalty is unpaid
+(``reporting.lending_selectors``), and what is still owed on it is
+``LoanInstallment.outstanding_minor``.
 
 A book of thousands of members is a fixed handful of queries, whatever its size: groups, members,
 loans, their unpaid instalments, their next instalments, savings accounts.
@@ -27,7 +28,7 @@ from core_banking.members.selectors import groups_visible_to
 from core_banking.reporting.lending_selectors import _UNPAID as UNPAID
 from core_banking.savings.models import AccountStatus, SavingsAccount
 from core_banking.staff.models import StaffProfile
-from core_banking.staff.roles import Role
+from core_banking.staff.roles import Role, is_group_leader
 from tenants.db import workspace_business_date, workspace_currency
 
 # Roles that collect for every group of their branches, not only the groups assigned to them.
@@ -36,8 +37,8 @@ BRANCH_WIDE_ROLES = frozenset({Role.COOPERATIVE_ADMIN.value, Role.BRANCH_MANAGER
 
 def field_groups(profile: StaffProfile) -> QuerySet[MemberGroup]:
     """The active groups this collector works, in code order."""
-    groups = groups_visible_to(profile).filter(is_active=True)
-    if not BRANCH_WIDE_ROLES.intersection(profile.roles):
+    groups = groups_visible_to(profile).filter(is_active=True)  # a group leader's: the groups they lead
+    if not BRANCH_WIDE_ROLES.intersection(profile.roles) and not is_group_leader(profile.roles):
         groups = groups.filter(field_officer_id=profile.user_id)
     return groups.order_by("code")
 

@@ -2,6 +2,8 @@
 
 - A teller or field officer holds cash at any branch they see, if their roles let them post
   transactions or collect in the field; only they act for their own till.
+- A group leader holds the cash they collect in a till of their own and sees only that till and
+  their own handovers (to their field officer or the vault).
 - The vault of a branch is kept by its branch managers, accountants and the cooperative's
   admin: any of them may send from it, confirm what is handed to it and close it; a keeper may
   also close a teller's till of that branch (a count taken in the teller's absence).
@@ -12,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from core_banking.staff.models import StaffProfile
-from core_banking.staff.roles import Capability, Role
+from core_banking.staff.roles import Capability, Role, is_group_leader
 
 VAULT_KEEPER_ROLES = frozenset({Role.COOPERATIVE_ADMIN, Role.BRANCH_MANAGER, Role.ACCOUNTANT})
 HOLDING_CAPABILITIES = frozenset({Capability.POST_TRANSACTIONS, Capability.COLLECT_IN_FIELD})
@@ -29,6 +31,11 @@ def profile_of(user: Any) -> StaffProfile | None:
 def sees_branch(profile: StaffProfile, branch_id: int) -> bool:
     visible = profile.visible_branch_ids()
     return visible is None or branch_id in visible
+
+
+def own_cash_only(profile: StaffProfile) -> bool:
+    """A group leader (a member, not staff) sees their own till and handovers, no one else's."""
+    return is_group_leader(profile.roles)
 
 
 def keeps_vault(profile: StaffProfile, branch_id: int) -> bool:

@@ -14,6 +14,7 @@ from babel.numbers import get_currency_precision
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -72,15 +73,20 @@ def cash_index(request: HttpRequest) -> HttpResponse:
     branch_id = int(raw) if raw.isdigit() else None
     if branch_id is not None and branch_id not in {branch.pk for branch in branches}:
         raise Http404
-    rows = selectors.holder_rows(visible_branch_ids=visible, branch_id=branch_id)
+    rows = _own_if_leader(profile, selectors.holder_rows(visible_branch_ids=visible, branch_id=branch_id))
     closable = {
         (row.branch.pk, row.user_id)
         for row in rows
         if access.may_close(profile, branch_id=row.branch.pk, user_id=row.user_id)
     }
     handovers = selectors.handovers_visible(visible_branch_ids=visible)
+    closes = selectors.day_closes_visible(visible_branch_ids=visible)
     if branch_id is not None:
         handovers = handovers.filter(branch_id=branch_id)
+    if access.own_cash_only(profile):
+        mine = profile.user_id
+        handovers = handovers.filter(Q(giver__user_id=mine) | Q(receiver__user_id=mine))
+        closes = closes.filter(holder__user_id=mine)
     context = {
         "branches": branches,
         "branch_id": branch_id,
@@ -88,12 +94,17 @@ def cash_index(request: HttpRequest) -> HttpResponse:
         "awaiting": list(selectors.handovers_awaiting(profile)),
         "sent": list(selectors.handovers_sent_pending(profile)),
         "recent": list(handovers[:RECENT]),
-        "closes": list(selectors.day_closes_visible(visible_branch_ids=visible)[:RECENT]),
+        "closes": list(closes[:RECENT]),
         "can_act": not profile.read_only,
         "currency": workspace_currency(),
         "reason_form": ReasonForm(),
     }
     return render(request, "cash/index.html", context)
+
+
+def _own_if_leader(profile: StaffProfile, rows: list[Any]) -> list[Any]:
+    """Every till of the branch for staff; a group leader's own alone."""
+    return [row for row in rows if row.user_id == profile.user_id] if access.own_cash_only(profile) else rows
 
 
 def _givers(profile: StaffProfile, branch: Branch) -> list[tuple[str, str]]:
@@ -151,7 +162,10 @@ def handover_send(request: HttpRequest) -> HttpResponse:
         "form": form,
         "branch": branch,
         "branches": selectors.branches_visible(profile.visible_branch_ids()),
-        "rows": selectors.holder_rows(visible_branch_ids=profile.visible_branch_ids(), branch_id=branch.pk),
+        "rows": _own_if_leader(
+            profile,
+            selectors.holder_rows(visible_branch_ids=profile.visible_branch_ids(), branch_id=branch.pk),
+        ),
         "currency": workspace_currency(),
     }
     return render(request, "cash/handover_form.html", context)
@@ -270,11 +284,10 @@ def day_close(request: HttpRequest) -> HttpResponse:
 @require_GET
 def close_detail(request: HttpRequest, close_id: int) -> HttpResponse:
     profile = _staff(request)
-    close = (
-        selectors.day_closes_visible(visible_branch_ids=profile.visible_branch_ids())
-        .filter(pk=close_id)
-        .first()
-    )
+    closes = selectors.day_closes_visible(visible_branch_ids=profile.visible_branch_ids())
+    if access.own_cash_only(profile):
+        closes = closes.filter(holder__user_id=profile.user_id)
+    close = closes.filter(pk=close_id).first()
     if close is None:
         raise Http404
     money = workspace_currency()

@@ -149,3 +149,17 @@ class GroupForm(forms.Form):
         )
         if group is not None:
             del self.fields["branch"]
+
+
+class LeaderLoginForm(forms.Form):
+    """A group leader's sign-in to the field app, set by the staff member who hands over the phone."""
+
+    username = forms.CharField(label=_("User name"), max_length=150)
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, max_length=128)
+    password_again = forms.CharField(label=_("Password again"), widget=forms.PasswordInput, max_length=128)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("password") and cleaned.get("password") != cleaned.get("password_again"):
+            self.add_error("password_again", _("The two passwords differ."))
+        return cleaned

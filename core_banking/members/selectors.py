@@ -13,7 +13,7 @@ from core_banking.members.identity import phone_guess
 from core_banking.members.models import Member, MemberDocument, MemberGroup
 from core_banking.members.normalise import fold_digits, search_normalise
 from core_banking.staff.models import StaffProfile
-from core_banking.staff.roles import Capability, Role
+from core_banking.staff.roles import Capability, Role, is_group_leader
 
 SEARCH_LIMIT = 20
 # Words shorter than this have no trigram of their own: they are matched at the start of a word.
@@ -45,11 +45,14 @@ def member_for_staff(*, member_id: int, visible_branch_ids: Sequence[int] | None
 
 
 def groups_visible_to(profile: StaffProfile) -> QuerySet[MemberGroup]:
-    """Groups in the user's branches; a field officer (who does not manage members) sees only theirs."""
+    """Groups in the user's branches; a field officer (who does not manage members) sees only theirs,
+    a group leader only the groups they lead."""
     groups = MemberGroup.objects.select_related("branch", "leader", "field_officer")
     visible = profile.visible_branch_ids()
     if visible is not None:
         groups = groups.filter(branch_id__in=visible)
+    if is_group_leader(profile.roles):
+        return groups.filter(leader_id=profile.member_id) if profile.member_id else groups.none()
     if Role.FIELD_OFFICER.value in profile.roles and not profile.can(Capability.MANAGE_MEMBERS):
         groups = groups.filter(field_officer_id=profile.user_id)
     return groups
@@ -161,3 +164,11 @@ def member_status_history(member: Member, *, limit: int = 10) -> list[AuditEvent
             action__in=["member.suspend_from_borrowing", "member.reinstate"],
         ).order_by("-occurred_at")[:limit]
     )
+
+
+def leader_login(group: MemberGroup) -> Any | None:
+    """The user the group's leader signs in to the field app as (active or closed), if any."""
+    if group.leader_id is None:
+        return None
+    profile = StaffProfile.objects.select_related("user").filter(member_id=group.leader_id).first()
+    return profile.user if profile is not None else None

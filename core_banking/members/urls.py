@@ -23,4 +23,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("groups/", views.group_list, name="group_list"),
     path("groups/new/", views.group_create, name="group_create"),
     path("groups/<int:group_id>/edit/", views.group_edit, name="group_edit"),
+    path("groups/<int:group_id>/leader-login/", views.group_leader_login, name="group_leader_login"),
+    path(
+        "groups/<int:group_id>/leader-login/close/",
+        views.group_leader_login_close,
+        name="group_leader_login_close",
+    ),
 ]

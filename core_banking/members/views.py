@@ -25,6 +25,7 @@ from core_banking.members import selectors, services
 from core_banking.members.forms import (
     DocumentUploadForm,
     GroupForm,
+    LeaderLoginForm,
     MemberForm,
     NomineeFormSet,
     StatusForm,
@@ -32,6 +33,7 @@ from core_banking.members.forms import (
 )
 from core_banking.members.images import MAX_UPLOAD_BYTES
 from core_banking.members.models import DocumentKind, Member, MemberDocument, MemberGroup, MemberStatus
+from core_banking.staff import services as staff_services
 from core_banking.staff.models import StaffProfile
 from core_banking.staff.roles import Capability
 from tenants.db import current_cooperative
@@ -365,17 +367,11 @@ def group_create(request: HttpRequest) -> HttpResponse:
 def group_edit(request: HttpRequest, group_id: int) -> HttpResponse:
     profile = _manager(request)
     group = _visible_group(profile, group_id)
-    initial = {
-        "code": group.code,
-        "name": group.name,
-        "meeting_weekday": group.meeting_weekday,
-        "meeting_place": group.meeting_place,
-        "leader_number": group.leader.number if group.leader else "",
-        "field_officer": group.field_officer_id,
-        "is_active": group.is_active,
-    }
     form = GroupForm(
-        request.POST or None, initial=initial, visible_branch_ids=profile.visible_branch_ids(), group=group
+        request.POST or None,
+        initial=_group_initial(group),
+        visible_branch_ids=profile.visible_branch_ids(),
+        group=group,
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -385,4 +381,75 @@ def group_edit(request: HttpRequest, group_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Group saved."))
             return HttpResponseRedirect(reverse("members:group_list"))
-    return render(request, "members/group_form.html", {"form": form, "group": group})
+    return _group_page(request, form, group)
+
+
+def _group_page(
+    request: HttpRequest, form: GroupForm, group: MemberGroup, login_form: LeaderLoginForm | None = None
+) -> HttpResponse:
+    login = selectors.leader_login(group)
+    if login_form is None and group.leader is not None:
+        login_form = LeaderLoginForm(
+            initial={"username": login.username if login else group.leader.number.lower()}
+        )
+    context = {"form": form, "group": group, "leader_login": login, "login_form": login_form}
+    return render(
+        request, "members/group_form.html", context, status=400 if login_form and login_form.errors else 200
+    )
+
+
+def _group_initial(group: MemberGroup) -> dict[str, Any]:
+    return {
+        "code": group.code,
+        "name": group.name,
+        "meeting_weekday": group.meeting_weekday,
+        "meeting_place": group.meeting_place,
+        "leader_number": group.leader.number if group.leader else "",
+        "field_officer": group.field_officer_id,
+        "is_active": group.is_active,
+    }
+
+
+def _group_form(profile: StaffProfile, group: MemberGroup) -> GroupForm:
+    return GroupForm(
+        initial=_group_initial(group), visible_branch_ids=profile.visible_branch_ids(), group=group
+    )
+
+
+@login_required
+@require_POST
+def group_leader_login(request: HttpRequest, group_id: int) -> HttpResponse:
+    """Give the group's leader a sign-in to the field app (or a new password for it)."""
+    profile = _manager(request)
+    group = _visible_group(profile, group_id)
+    form = LeaderLoginForm(request.POST)
+    if form.is_valid():
+        try:
+            user = staff_services.group_leader_login_grant(
+                actor=request.user,
+                group=group,
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password"],
+            )
+        except BusinessRuleViolation as violation:
+            apply_violation(form, violation)
+        else:
+            messages.success(
+                request,
+                _("%(name)s signs in to the field app as %(username)s.")
+                % {"name": group.leader.full_name if group.leader else "", "username": user.get_username()},
+            )
+            return HttpResponseRedirect(reverse("members:group_edit", args=[group.pk]))
+    return _group_page(request, _group_form(profile, group), group, form)
+
+
+@login_required
+@require_POST
+def group_leader_login_close(request: HttpRequest, group_id: int) -> HttpResponse:
+    """Close the leader's sign-in: they can no longer sign in, and their phones are refused."""
+    profile = _manager(request)
+    group = _visible_group(profile, group_id)
+    if group.leader is not None:
+        staff_services.group_leader_login_revoke(actor=request.user, member=group.leader)
+        messages.success(request, _("The leader's sign-in is closed; their phones are refused."))
+    return HttpResponseRedirect(reverse("members:group_edit", args=[group.pk]))

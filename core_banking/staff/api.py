@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from control_plane.errors import BusinessRuleViolation, ErrorCode
+from core_banking.staff.roles import is_group_leader
 from tenants.db import current_cooperative
 
 
@@ -47,3 +51,18 @@ class MeView(APIView):
             "business_date": tenant.business_date(),
         }
         return Response(MeSerializer(data).data)
+
+
+class StaffTokenView(ObtainAuthToken):
+    """An API token for a user name and password. Not for a group leader: their phone has a device
+    token, and an API token would reach the staff APIs the sign-in is kept from."""
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        profile = getattr(serializer.validated_data["user"], "staff_profile", None)
+        if profile is not None and is_group_leader(profile.roles):
+            raise BusinessRuleViolation(
+                ErrorCode.PERMISSION_DENIED, "A group leader's phone signs in with its device token."
+            )
+        return super().post(request, *args, **kwargs)

@@ -25,6 +25,10 @@ class StaffProfile(models.Model):
     home_branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="home_staff")
     all_branches = models.BooleanField(_("all branches"), default=False)
     branches = models.ManyToManyField(Branch, blank=True, related_name="limited_staff")
+    # A group leader's login is a member's: the groups they lead are the ones they collect for.
+    member = models.OneToOneField(
+        "members.Member", on_delete=models.PROTECT, null=True, blank=True, related_name="login"
+    )
 
     class Meta:
         constraints = [

@@ -15,6 +15,9 @@ class Role(enum.StrEnum):
     APPROVER = "approver"
     FIELD_OFFICER = "field_officer"
     AUDITOR = "auditor"
+    # A member who leads a savings-and-loan group and collects at its meetings with the field app:
+    # not staff, so nothing beyond their own groups' collection sheets and their own cash.
+    GROUP_LEADER = "group_leader"
 
 
 ROLE_LABELS = {
@@ -25,6 +28,7 @@ ROLE_LABELS = {
     Role.APPROVER: _("Approver"),
     Role.FIELD_OFFICER: _("Field officer"),
     Role.AUDITOR: _("Auditor"),
+    Role.GROUP_LEADER: _("Group leader"),
 }
 
 
@@ -62,7 +66,12 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.FIELD_OFFICER: frozenset({Capability.COLLECT_IN_FIELD, Capability.POST_TRANSACTIONS}),
     # Auditors read everything and change nothing (enforced by ReadOnlyRoleMiddleware too).
     Role.AUDITOR: frozenset({Capability.VIEW_AUDIT_TRAIL, Capability.VIEW_REPORTS}),
+    Role.GROUP_LEADER: frozenset({Capability.COLLECT_IN_FIELD}),
 }
+
+# Roles that collect only for the groups tied to them (assigned as officer, or led), seeing no one
+# else's records and, for a group leader, no one else's cash.
+COLLECTOR_ROLES = frozenset({Role.FIELD_OFFICER, Role.GROUP_LEADER})
 
 READ_ONLY_ROLES = frozenset({Role.AUDITOR})
 
@@ -77,3 +86,12 @@ def capabilities_of(roles: list[str] | tuple[str, ...]) -> frozenset[Capability]
 def is_read_only(roles: list[str] | tuple[str, ...]) -> bool:
     """Read-only when every role held is a read-only one (an auditor who is also an accountant may post)."""
     return bool(roles) and all(Role(role) in READ_ONLY_ROLES for role in roles)
+
+
+def is_collector_only(roles: list[str] | tuple[str, ...]) -> bool:
+    """Every role held is a field collector's: the user works only their own groups."""
+    return bool(roles) and all(Role(role) in COLLECTOR_ROLES for role in roles)
+
+
+def is_group_leader(roles: list[str] | tuple[str, ...]) -> bool:
+    return Role.GROUP_LEADER.value in roles

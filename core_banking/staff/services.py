@@ -11,6 +11,7 @@ from django.contrib.auth.hashers import identify_hasher
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from control_plane.audit.services import audit_record
 from control_plane.errors import BusinessRuleViolation, ErrorCode
@@ -28,6 +29,12 @@ def _validated_roles(roles: Sequence[str], approver_level: int | None) -> list[s
             ErrorCode.ROLE_UNKNOWN,
             "Give one or more known roles.",
             fields={"roles": [f"Unknown role: {r}" for r in unknown] or ["At least one role is required."]},
+        )
+    if Role.GROUP_LEADER.value in roles and len(set(roles)) > 1:
+        raise BusinessRuleViolation(
+            ErrorCode.VALIDATION_ERROR,
+            "A group leader is a member, not staff: the role is held alone.",
+            fields={"roles": ["The group leader role cannot be combined with another."]},
         )
     if Role.APPROVER.value in roles and not approver_level:
         raise BusinessRuleViolation(
@@ -62,6 +69,7 @@ def staff_user_create(
     all_branches: bool = False,
     branches: Sequence[Branch] = (),
     password_hash: str | None = None,
+    member: Any | None = None,
 ) -> User:
     """Create a staff user with roles.
 
@@ -74,6 +82,12 @@ def staff_user_create(
     PBKDF2 run for nothing.
     """
     clean_roles = _validated_roles(roles, approver_level)
+    if (Role.GROUP_LEADER.value in clean_roles) != (member is not None):
+        raise BusinessRuleViolation(
+            ErrorCode.VALIDATION_ERROR,
+            "A group leader's login is a member's, and only a group leader's is.",
+            fields={"member": ["A group leader needs the member; no other role takes one."]},
+        )
     if password_hash is not None and (password is not None or not _is_password_hash(password_hash)):
         raise BusinessRuleViolation(
             ErrorCode.VALIDATION_ERROR,
@@ -115,6 +129,7 @@ def staff_user_create(
         approver_level=approver_level if Role.APPROVER.value in clean_roles else None,
         home_branch=home_branch,
         all_branches=all_branches,
+        member=member,
     )
     if branches:
         profile.branches.set(branches)
@@ -128,6 +143,75 @@ def staff_user_create(
             "home_branch": home_branch.code,
             "branches": sorted(b.code for b in branches),
             "all_branches": all_branches,
+            "member": member.number if member is not None else None,
         },
+    )
+    return user
+
+
+# --- Group leaders: a member's login to the field app --------------------------------------------
+
+
+@transaction.atomic
+def group_leader_login_grant(*, actor: Any, group: Any, username: str, password: str) -> User:
+    """Give the leader of ``group`` a login to the field app, or open their earlier one again.
+
+    The leader collects for the groups they lead (whichever those are at the time), holds the cash
+    they collect in a till of their own, and sees nothing else. The password is set by the staff
+    member who hands the phone over (members have no e-mail to be invited by)."""
+    leader = group.leader
+    if leader is None:
+        raise BusinessRuleViolation(
+            ErrorCode.VALIDATION_ERROR,
+            "The group has no leader.",
+            fields={"leader": ["Name the group's leader first."]},
+        )
+    profile = StaffProfile.objects.select_for_update().select_related("user").filter(member=leader).first()
+    if profile is None:
+        return staff_user_create(
+            actor=actor,
+            username=username.strip(),
+            password=password,
+            roles=[Role.GROUP_LEADER.value],
+            home_branch=group.branch,
+            first_name=leader.full_name[:150],
+            language=leader.message_language,
+            member=leader,
+        )
+    user = profile.user
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise BusinessRuleViolation(
+            ErrorCode.VALIDATION_ERROR, "The password is too weak.", fields={"password": list(exc.messages)}
+        ) from exc
+    user.set_password(password)
+    user.is_active = True
+    user.save(update_fields=["password", "is_active"])
+    if profile.home_branch_id != group.branch_id:
+        profile.home_branch = group.branch
+        profile.save(update_fields=["home_branch"])
+    audit_record(actor=actor, action="staff.group_leader.reopen", target=user, changes={"group": group.code})
+    return user
+
+
+@transaction.atomic
+def group_leader_login_revoke(*, actor: Any, member: Any) -> User | None:
+    """Close a group leader's login: the user can no longer sign in and every device of theirs is
+    refused. Nothing they synced before is touched. None when the member has no login."""
+    from field.models import FieldDevice  # the field app builds on staff, not the other way round
+
+    profile = StaffProfile.objects.select_related("user").filter(member=member).first()
+    if profile is None:
+        return None
+    user = profile.user
+    if user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    revoked = FieldDevice.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_by=actor
+    )
+    audit_record(
+        actor=actor, action="staff.group_leader.revoke", target=user, changes={"devices_revoked": revoked}
     )
     return user

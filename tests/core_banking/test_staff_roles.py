@@ -17,7 +17,7 @@ from tests.conftest import Workspace
 def test_every_role_named_by_the_brief_exists() -> None:
     assert {role.value for role in Role} == {
         "cooperative_admin", "branch_manager", "accountant", "loan_officer", "approver", "field_officer",
-        "auditor",
+        "auditor", "group_leader",
     }  # fmt: skip
 
 
