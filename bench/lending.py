@@ -250,12 +250,11 @@ def _close(day: dt.date) -> dict[str, Any]:
     return {"business_date": day.isoformat(), "seconds": round(seconds, 2), "counts": counts}
 
 
-def _repayment_work() -> tuple[list[int], dict[int, int], dt.date]:
-    """Loans that are up to date with the next instalment each owes (not the last one, which may be
-    more than the payoff), and the value date: the day after the close."""
+def _repayment_work(wanted: int = 2 * REPAYMENTS + 50) -> tuple[list[int], dict[int, int], dt.date]:
+    """Up to ``wanted`` loans that are up to date with the next instalment each owes (not the last
+    one, which may be more than the payoff), and the value date: the day after the close."""
     from core_banking.lending.models import Loan, LoanInstallment
 
-    wanted = 2 * REPAYMENTS + 50
     candidates = list(
         Loan.objects.filter(status="active", days_past_due=0, number__startswith="BL-")
         .order_by("id")

@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
@@ -38,7 +38,8 @@ from PIL import Image, UnidentifiedImageError
 from control_plane.audit.services import audit_record
 from control_plane.errors import BusinessRuleViolation, ErrorCode
 from core_banking.accounting.day_rules import OFFICE_CHANNEL, counter_day_open_require
-from core_banking.cash.services import cash_account_for_posting
+from core_banking.cash.services import cash_account_for_posting, cash_accounts_for_posting
+from core_banking.ledger.db import copy_insert
 from core_banking.ledger.models import JournalEntry
 from core_banking.ledger.services import LineSpec, journal_post
 from core_banking.lending.models import Loan, LoanStatus
@@ -656,15 +657,16 @@ def _sync_one(device: FieldDevice, item: SyncItem, *, writable: bool, business_d
 
 def _known_answers(device: FieldDevice, items: list[SyncItem]) -> dict[int, ItemAnswer]:
     """Answers for the items synced before (duplicate or conflict), by position, in two queries."""
-    earlier = {
-        record.client_uuid: record
-        for record in FieldRecord.objects.filter(client_uuid__in=[item.client_uuid for item in items])
-    }
-    sequences_used = set(
-        FieldRecord.objects.filter(
-            device=device, device_sequence__in=[item.device_sequence for item in items]
-        ).values_list("device_sequence", flat=True)
+    # One look-up, the batch's values bound as two arrays (one parameter each, planned once).
+    found = list(
+        FieldRecord.objects.raw(
+            "SELECT id, client_uuid, device_id, device_sequence FROM field_fieldrecord "
+            "WHERE client_uuid = ANY(%s::uuid[]) OR (device_id = %s AND device_sequence = ANY(%s::bigint[]))",
+            [[item.client_uuid for item in items], device.pk, [item.device_sequence for item in items]],
+        )
     )
+    earlier = {record.client_uuid for record in found}
+    sequences_used = {record.device_sequence for record in found if record.device_id == device.pk}
     known: dict[int, ItemAnswer] = {}
     for position, item in enumerate(items):
         if item.client_uuid in earlier or item.device_sequence in sequences_used:
@@ -698,19 +700,22 @@ def _instalments_together(
     and the caller takes the items one at a time, which answers them as duplicates.
     """
     chosen = [items[position] for position in positions]
-    loans = {
-        row[0]: row
-        for row in Loan.objects.filter(pk__in={int(item.payload["loan"]) for item in chosen}).values_list(
-            "pk", "number", "branch_id", "member__group_id"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT l.id, l.number, l.branch_id, m.group_id FROM lending_loan l "
+            "JOIN members_member m ON m.id = l.member_id WHERE l.id = ANY(%s::bigint[])",
+            [sorted({int(item.payload["loan"]) for item in chosen})],
         )
-    }
+        loans = {row[0]: row for row in cursor.fetchall()}
     brought_by = {
         int(item.payload["paid_by_member"]) for item in chosen if item.payload.get("paid_by_member")
     }
     members = set(Member.objects.filter(pk__in=brought_by).values_list("pk", flat=True))
-    branches: dict[int, Branch] = {}
-    cash_codes: dict[int, str] = {}
     home_branch_id = _home_branch_id(device.user)
+    branch_ids = {loan[2] for loan in loans.values()} | ({home_branch_id} if home_branch_id else set())
+    cash_codes = cash_accounts_for_posting(
+        actor=device.user, branches=list(Branch.objects.filter(pk__in=branch_ids))
+    )
     received_at = timezone.now()
     collected: list[_Collected] = []
     requests: list[RepaymentRequest] = []
@@ -740,9 +745,6 @@ def _instalments_together(
         collected.append(entry)
         if loan is None or branch_id is None or (entry.paid_by is not None and entry.paid_by not in members):
             continue  # refused below, one at a time: held in suspense with the service's reason
-        if branch_id not in branches:
-            branches[branch_id] = Branch.objects.get(pk=branch_id)
-            cash_codes[branch_id] = cash_account_for_posting(actor=device.user, branch=branches[branch_id])
         requests.append(
             RepaymentRequest(
                 loan_id=loan[0],
@@ -770,7 +772,7 @@ def _instalments_together(
             else:
                 # Refused: the same path as one at a time (the refusal explained, the cash held).
                 _post_instalment(entry.record, device)
-        FieldRecord.objects.bulk_create([entry.record for entry in collected])
+        copy_insert(FieldRecord, [entry.record for entry in collected])
     status = {
         RecordStatus.CREATED: Answer.CREATED,
         RecordStatus.NEEDS_REVIEW: Answer.NEEDS_REVIEW,

@@ -27,7 +27,6 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import datetime as dt
-import operator
 import re
 import secrets
 import time
@@ -55,7 +54,7 @@ from psycopg.types.json import Jsonb
 
 from control_plane.audit.services import audit_record
 from control_plane.errors import BusinessRuleViolation, ErrorCode
-from core_banking.ledger.db import server_cursor
+from core_banking.ledger.db import copy_insert, server_cursor
 from core_banking.ledger.models import Account, JournalEntry
 from core_banking.ledger.presets import cash_account_code
 from core_banking.ledger.services import LineSpec, account_create, journal_post
@@ -632,7 +631,7 @@ class _Writer:
         )
         for member, text in zip(rows, texts.results(), strict=True):
             member.search_text = text
-        ids = _copy_insert(Member, rows, exclude=())
+        ids = copy_insert(Member, rows, exclude=())
         for record, member, pk in zip(new, rows, ids, strict=True):
             self.members[member.number] = _MemberRef(pk, member.branch_id, member.join_date)
             self._remember("members", record, pk)
@@ -696,7 +695,7 @@ class _Writer:
     def _nominees(self, records: list[Record]) -> None:
         new, changed = self._split("nominees", records)
         rows = [self._nominee_of(record.values, Nominee()) for record in new]
-        ids = _copy_insert(Nominee, rows)
+        ids = copy_insert(Nominee, rows)
         for record, pk in zip(new, ids, strict=True):
             self._remember("nominees", record, pk)
         for record, earlier in changed:
@@ -776,7 +775,7 @@ class _Writer:
                     ),
                 )
             )
-        _copy_insert(ShareAccount, [account for _record, account in made])
+        copy_insert(ShareAccount, [account for _record, account in made])
         for record, account in made:
             self._share_opening(record, account, self.members[record.values["member_no"]])
         self._tick("shares", len(records))
@@ -817,7 +816,7 @@ class _Writer:
             )
             self._line(member.branch_id, product.control_account.code, -values["balance"])
             self._line(member.branch_id, INTEREST_PAYABLE_CODE, -values.get("accrued_interest", 0))
-        ids = _copy_insert(SavingsAccount, rows)
+        ids = copy_insert(SavingsAccount, rows)
         for record, account, pk in zip(new, rows, ids, strict=True):
             self._remember("savings_accounts", record, pk)
             if account.balance_minor:
@@ -915,10 +914,10 @@ class _Writer:
                 )
             )
             self._line(member.branch_id, product.receivable_account.code, outstanding)
-        application_ids = _copy_insert(LoanApplication, applications)
+        application_ids = copy_insert(LoanApplication, applications)
         for loan, application_id in zip(loans, application_ids, strict=True):
             loan.application_id = application_id
-        loan_ids = _copy_insert(Loan, loans)
+        loan_ids = copy_insert(Loan, loans)
         rows_of = schedules.results()
         guarantors = []
         for record, loan, loan_id, application_id, rows in zip(
@@ -1224,37 +1223,6 @@ def _copy_tuples(table: str, columns: str, rows: Iterable[Sequence[Any]]) -> Non
     with server_cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
-
-
-def _copy_insert(model: Any, rows: Sequence[Any], exclude: Sequence[str] = ()) -> list[int]:
-    """Insert unsaved model instances with COPY (ids taken from the table's sequence first); their
-    ids, in order. Every concrete column is written as the instance holds it (the field defaults
-    the instance got when it was made), so callers set what matters. psycopg adapts the Python
-    values itself (ints, text, dates, Decimal, lists); JSON is wrapped, nothing else is converted:
-    Django's per-value preparation costs more than the COPY at these volumes."""
-    if not rows:
-        return []
-    table = model._meta.db_table
-    fields = [field for field in model._meta.concrete_fields if field.column not in exclude]
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    getters = [_column_value(field) for field in fields]
-    with server_cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(rows)]
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-        with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for pk, row in zip(ids, rows, strict=True):
-                row.pk = pk
-                copy.write_row([getter(row) for getter in getters])
-    return ids
-
-
-def _column_value(field: Any) -> Any:
-    attname = field.attname
-    if field.get_internal_type() == "JSONField":
-        return lambda row: Jsonb(getattr(row, attname))
-    return operator.attrgetter(attname)
 
 
 # --- After the commit: invitations ---------------------------------------------------------------

@@ -21,7 +21,7 @@ concern no member, so they queue no member message.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from babel.numbers import get_currency_precision
@@ -198,12 +198,29 @@ def cash_holder_account(*, actor: Any | None, branch: Branch, user: Any | None =
 def cash_account_for_posting(*, actor: Any | None, branch: Branch) -> str:
     """The cash account a posting by ``actor`` at ``branch`` names: their own till when they may hold
     cash there (made on first use), otherwise the branch's cash (the vault)."""
+    return cash_accounts_for_posting(actor=actor, branches=[branch])[branch.pk]
+
+
+def cash_accounts_for_posting(*, actor: Any | None, branches: Sequence[Branch]) -> dict[int, str]:
+    """``cash_account_for_posting`` for several branches at once (a field sync's batch): one query
+    for the tills the actor already has; the others are made on first use."""
     from core_banking.ledger.presets import cash_account_code
 
     profile = access.profile_of(actor) if getattr(actor, "is_active", False) else None
-    if profile is None or profile.read_only or not access.may_hold_cash(profile, branch.pk):
-        return cash_account_code(branch.code)
-    return cash_holder_account(actor=actor, branch=branch, user=actor).code
+    if profile is None or profile.read_only:
+        return {branch.pk: cash_account_code(branch.code) for branch in branches}
+    tills = dict(
+        CashHolder.objects.filter(user=actor, branch__in=branches).values_list("branch_id", "account__code")
+    )
+    codes = {}
+    for branch in branches:
+        if not access.may_hold_cash(profile, branch.pk):
+            codes[branch.pk] = cash_account_code(branch.code)
+        else:
+            codes[branch.pk] = (
+                tills.get(branch.pk) or cash_holder_account(actor=actor, branch=branch, user=actor).code
+            )
+    return codes
 
 
 def _lock_holders(*holders: CashHolder) -> None:

@@ -184,6 +184,33 @@ def _owed(row: LoanInstallment) -> allocation.Owed:
     )
 
 
+def _owed_total(row: LoanInstallment) -> int:
+    """``_owed(row).total`` without building the breakdown (read for every row of every payment)."""
+    return (
+        row.penalty_minor
+        - row.penalty_paid_minor
+        + row.fee_minor
+        - row.fee_paid_minor
+        + row.interest_minor
+        - row.interest_waived_minor
+        - row.interest_paid_minor
+        + row.principal_minor
+        - row.principal_paid_minor
+    )
+
+
+def _owed_without_interest(row: LoanInstallment) -> int:
+    """Principal, fee and penalty still owed on the row: what no payoff can waive."""
+    return (
+        row.principal_minor
+        - row.principal_paid_minor
+        + row.fee_minor
+        - row.fee_paid_minor
+        + row.penalty_minor
+        - row.penalty_paid_minor
+    )
+
+
 def _not_active(loan: Loan) -> BusinessRuleViolation:
     return BusinessRuleViolation(
         ErrorCode.LOAN_NOT_ACTIVE,
@@ -204,7 +231,7 @@ def _apply(rows: list[LoanInstallment], split: allocation.Split, value_date: dt.
         row.interest_paid_minor += parts.get("interest", 0)
         row.principal_paid_minor += parts.get("principal", 0)
     for row in rows:
-        if row.paid_on is None and _owed(row).total == 0:
+        if row.paid_on is None and _owed_total(row) == 0:
             row.paid_on = value_date
 
 
@@ -251,15 +278,7 @@ def _pay(
     # is never negative): a payment below that neither settles nor overpays, and the engine need
     # not work the payoff out (an advance payment of the next instalment, typically).
     if floor is None:
-        floor = sum(
-            row.principal_minor
-            - row.principal_paid_minor
-            + row.fee_minor
-            - row.fee_paid_minor
-            + row.penalty_minor
-            - row.penalty_paid_minor
-            for row in rows
-        )
+        floor = sum(_owed_without_interest(row) for row in rows)
     if amount >= floor:
         quote = _quote(loan, rows, value_date)
         if amount > quote.total_minor:
@@ -460,7 +479,7 @@ def _message_context(
 ) -> dict[str, Any]:
     """What the "instalment received" SMS says. ``outstanding_minor`` is given by a caller holding
     only some of the unpaid instalments (the next one due among them)."""
-    open_rows = [(row, total) for row in rows if (total := _owed(row).total) > 0]
+    open_rows = [(row, total) for row in rows if (total := _owed_total(row)) > 0]
     upcoming = next(
         (item for item in open_rows if item[0].due_date >= value_date), open_rows[0] if open_rows else None
     )

@@ -46,7 +46,8 @@ from core_banking.lending.models import (
 from core_banking.lending.services.loans import (
     _income_lines,
     _message_context,
-    _owed,
+    _owed_total,
+    _owed_without_interest,
     _pay,
     loan_repay,
 )
@@ -111,6 +112,35 @@ _INSTALLMENT_COLUMNS = (
     "interest_waived_minor",
     "paid_on",
 )
+
+
+@dataclass(slots=True)
+class _Row:
+    """An unpaid instalment as the allocation reads and changes it (``LoanInstallment``'s fields of
+    ``_INSTALLMENT_COLUMNS``, in that order): tens of thousands are read per batch."""
+
+    id: int
+    loan_id: int
+    number: int
+    period_start: dt.date
+    due_date: dt.date
+    principal_minor: int
+    interest_minor: int
+    earned_interest_minor: int
+    fee_minor: int
+    penalty_minor: int
+    principal_paid_minor: int
+    interest_paid_minor: int
+    fee_paid_minor: int
+    penalty_paid_minor: int
+    interest_waived_minor: int
+    paid_on: dt.date | None
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
 _INSTALLMENTS_SQL = (
     f"SELECT {', '.join(_INSTALLMENT_COLUMNS)} FROM lending_loaninstallment "  # noqa: S608
     "WHERE loan_id = ANY(%s) AND paid_on IS NULL ORDER BY loan_id, number"
@@ -254,8 +284,7 @@ def _locked_loans(cursor: Any, loan_ids: list[int]) -> dict[int, _Loan]:
         )  # fmt: skip
     cursor.execute(_INSTALLMENTS_SQL, [list(loans)])
     for values in cursor.fetchall():
-        row = SimpleNamespace(**dict(zip(_INSTALLMENT_COLUMNS, values, strict=True)))
-        row.pk = row.id
+        row = _Row(*values)
         loans[row.loan_id].rows.append(cast(LoanInstallment, row))
     return loans
 
@@ -287,11 +316,8 @@ def _plan(number: int, request: RepaymentRequest, loan: _Loan) -> _Planned | Non
     """The common instalment's split, written into the loan's rows; None for anything else."""
     if loan.status != LoanStatus.ACTIVE or request.value_date < loan.disbursed_on:
         return None
-    owed = [_owed(row) for row in loan.rows]
-    floor = sum(item.total - item.interest for item in owed)
-    due_total = sum(
-        item.total for item, row in zip(owed, loan.rows, strict=True) if row.due_date <= request.value_date
-    )
+    floor = sum(_owed_without_interest(row) for row in loan.rows)
+    due_total = sum(_owed_total(row) for row in loan.rows if row.due_date <= request.value_date)
     if request.amount_minor >= floor or (
         request.amount_minor > due_total and loan.product.prepayment_strategy != PrepaymentStrategy.ADVANCE
     ):
