@@ -34,7 +34,7 @@ NAVIGATION: tuple[NavEntry, ...] = (
     NavEntry("home", _("Dashboard")),
     NavEntry("members:list", _("Members"), Capability.MANAGE_MEMBERS),
     NavEntry("savings:accounts", _("Savings"), Capability.POST_TRANSACTIONS),
-    NavEntry("cash:index", _("Cash"), Capability.POST_TRANSACTIONS),
+    NavEntry("cash:index", _("Cash"), (Capability.POST_TRANSACTIONS, Capability.COLLECT_IN_FIELD)),
     # Loan officers appraise; tellers and accountants take repayments from the loan's page.
     NavEntry("lending:loans", _("Loans"), (Capability.APPRAISE_LOANS, Capability.POST_TRANSACTIONS)),
     NavEntry("lending:approvals", _("Approvals"), Capability.APPROVE_LOANS),

@@ -114,6 +114,10 @@ def test_the_leader_s_pages_show_their_own_records_and_cash_only(book: dict[str,
     token = workspace_client(ALPHA).post("/api/v1/auth/token/", {"username": LEADER, "password": PASSWORD})
     assert token.status_code == 403
     assert leader.get("/").status_code == 200 and leader.get("/field/").status_code == 200
+    # The menu offers what the sign-in opens, and nothing else.
+    menu = leader.get("/").content.decode()
+    assert 'href="/field/"' in menu and 'href="/cash/"' in menu
+    assert 'href="/members/"' not in menu and 'href="/reports/"' not in menu
     cash = leader.get("/cash/")
     assert cash.status_code == 200
     rows = cash.context["rows"]
