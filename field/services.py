@@ -89,6 +89,8 @@ class FieldFlag:
     VALUE_DATE_BEFORE_LAST_SYNC = "value_date_before_last_sync"
     # The money was posted from the collector's cash to suspense; staff move it on.
     HELD_IN_SUSPENSE = "held_in_suspense"
+    # An attendance names someone who is not a member of the group (stored as sent, for staff).
+    ATTENDANCE_NOT_IN_GROUP = "attendance_not_in_group"
 
 
 class FieldReason:
@@ -545,6 +547,10 @@ def _post_attendance(record: FieldRecord, device: FieldDevice) -> None:
     if record.group_id is None:
         _refused(record, BusinessRuleViolation(ErrorCode.NOT_FOUND, _("No such group.")))
         return
+    named = {int(member_id) for key in ("present", "absent") for member_id in record.payload.get(key) or ()}
+    members = set(Member.objects.filter(group_id=record.group_id, pk__in=named).values_list("pk", flat=True))
+    if named - members and FieldFlag.ATTENDANCE_NOT_IN_GROUP not in record.flags:
+        record.flags = [*record.flags, FieldFlag.ATTENDANCE_NOT_IN_GROUP]
     record.status = RecordStatus.CREATED
     record.reason_code = record.reason = ""
 

@@ -16,7 +16,7 @@ from core_banking.savings.services import savings_deposit
 from field import selectors
 from field.models import FieldRecord
 from notifications.models import OutboxMessage
-from tests.conftest import ALPHA
+from tests.conftest import ALPHA, workspace_client
 from tests.core_banking.lending.conftest import journal_balanced, ledger_balance
 from tests.core_banking.savings.conftest import make_member
 from tests.field.conftest import (
@@ -399,3 +399,46 @@ def test_a_deposit_for_a_closed_or_unknown_account_is_held_in_suspense(desk: Fie
         keys = [f"field:{answer['client_uuid']}" for answer in answers]
         assert OutboxMessage.objects.filter(source_ref__in=keys).count() == 0
         assert journal_balanced() and trial_balance_balanced()
+
+
+def test_an_attendance_naming_someone_outside_the_group_is_stored_and_flagged(desk: FieldDesk) -> None:
+    from core_banking.members.models import Member
+
+    _, token = register_device(ALPHA, "officer-a")
+    client = device_client(ALPHA, token)
+    from tests.core_banking.savings.conftest import make_member
+
+    with tenant_context(ALPHA.cooperative()):
+        member_of_a = Member.objects.filter(group=desk.group_a).values_list("pk", flat=True).first()
+        outsider = make_member("HO-000301", phone="+8801711000301").pk  # in no group
+    assert member_of_a is not None
+    meeting = "2026-05-05"
+    own = item(
+        "attendance",
+        sequence=1,
+        group=desk.group_a.pk,
+        meeting_date=meeting,
+        present=[member_of_a],
+        absent=[],
+    )
+    mixed = item(
+        "attendance",
+        sequence=2,
+        group=desk.group_a.pk,
+        meeting_date=meeting,
+        present=[member_of_a],
+        absent=[outsider],
+    )
+    answers = sync(client, own, mixed).json()["items"]
+    assert [a["status"] for a in answers] == ["created", "created"]
+    assert "attendance_not_in_group" not in answers[0]["flags"]
+    assert "attendance_not_in_group" in answers[1]["flags"]
+    # Staff read the flag in their language on the record's page (alpha works in Bangla).
+    with tenant_context(ALPHA.cooperative()):
+        record = FieldRecord.objects.get(client_uuid=mixed["client_uuid"])
+    page = workspace_client(ALPHA, username="manager-ho").get(f"/field/collections/records/{record.pk}/")
+    assert page.status_code == 200
+    with translation.override("bn"):
+        label = gettext("Names someone outside the group")
+    assert label != "Names someone outside the group"
+    assert 'data-flag="attendance_not_in_group"' in page.content.decode() and label in page.content.decode()
