@@ -114,23 +114,31 @@ def _records(page: Any) -> list[dict[str, str]]:
     )
 
 
-# True once the phone holds records and none of them waits to upload (read from IndexedDB itself,
-# not from the screen, which is redrawn a moment later).
-NOTHING_PENDING = """() => new Promise((resolve) => {
+# True once the phone holds at least ``least`` records and none of them waits to upload (read from
+# IndexedDB itself, not from the screen, which is redrawn a moment later). The count matters: an
+# earlier record may be uploaded before the last one is even written.
+NOTHING_PENDING = """(least) => new Promise((resolve) => {
   const open = indexedDB.open("coopcore-field");
   open.onsuccess = () => {
     const all = open.result.transaction("records").objectStore("records").getAll();
     all.onsuccess = () => {
       open.result.close();
-      resolve(all.result.length > 0 && all.result.every((record) => record.state !== "pending"));
+      resolve(all.result.length >= least && all.result.every((record) => record.state !== "pending"));
     };
   };
 })"""
 
 
-def _wait_uploaded(page: Any) -> None:
-    page.wait_for_function(NOTHING_PENDING, timeout=20_000)
+def _wait_uploaded(page: Any, records: int = 1) -> None:
+    page.wait_for_function(NOTHING_PENDING, arg=records, timeout=20_000)
     page.wait_for_function("document.querySelector('#sync-state').dataset.pending === '0'", timeout=20_000)
+    # The screen follows the store a moment later: wait until its list shows nothing pending too.
+    page.wait_for_function(
+        "(least) => document.querySelectorAll('#records li.record').length >= least"
+        " && document.querySelectorAll('#records li.record[data-state=pending]').length === 0",
+        arg=records,
+        timeout=20_000,
+    )
 
 
 def _posted(client_uuid: str) -> dict[str, Any]:
@@ -477,7 +485,7 @@ def test_attendance_and_a_payment_brought_by_another_member_from_a_meeting_day_s
     page.select_option("#entry-paid-by", index=1)
     payer = int(page.eval_on_selector("#entry-paid-by", "select => select.value"))
     page.click("#entry-save")
-    _wait_uploaded(page)
+    _wait_uploaded(page, records=2)  # the attendance may be up before the instalment is saved
     records = {item["kind"]: item for item in _records(page)}
     assert records["attendance"]["state"] == records["instalment"]["state"] == "confirmed"
     with tenant_context(_cooperative()):
