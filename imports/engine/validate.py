@@ -376,6 +376,24 @@ def _savings_rules(validator: EntityValidator, values: dict[str, Any], issues: R
             "maturity_before_opening",
             gettext_noop("The maturity date is not after the opening date."),
         )
+    cut_over = validator.settings.cut_over
+    if (
+        maturity is not None
+        and cut_over is not None
+        and values["opened_on"] < maturity <= cut_over
+        and values.get("status") != "closed"
+    ):
+        # Renewed or paid out in the old books, or forgotten there: the first maturity run here would
+        # credit its interest dated in the past.
+        issues.warning(
+            "maturity_date",
+            "matured_before_cut_over",
+            gettext_noop(
+                "This deposit matured on or before the cut-over date %(date)s but is still open: "
+                "its maturity interest is credited at the first maturity run after the import."
+            ),
+            date=cut_over,
+        )
     if kind in ("recurring", "fixed") and maturity is None:
         issues.warning(
             "maturity_date",

@@ -266,6 +266,13 @@ def test_savings_accounts():
             SAVINGS | {"account_no": "S-5", "status": "closed"},
             SAVINGS | {"account_no": "S-6", "kind": "FDR", "interest_rate": "120"},
             SAVINGS | {"account_no": "S-7", "kind": "fixed deposit", "balance": "0", "accrued_interest": ""},
+            # Matured before the cut-over (31/12/2025) and still open; then the same, closed.
+            SAVINGS
+            | {"account_no": "S-8", "kind": "FDR", "maturity_date": "2025-06-30", "balance": "0"}
+            | {"accrued_interest": ""},
+            SAVINGS
+            | {"account_no": "S-9", "kind": "FDR", "maturity_date": "2025-06-30", "balance": "0"}
+            | {"accrued_interest": "", "status": "closed"},
         ],
     )
     assert codes(dry) == [
@@ -279,6 +286,7 @@ def test_savings_accounts():
         (5, "instalment_amount", "instalment_missing"),
         (7, "maturity_date", "maturity_missing"),
         (8, "maturity_date", "maturity_missing"),
+        (9, "maturity_date", "matured_before_cut_over"),
     ]
     assert dry.totals.savings == 1_250_050
     assert dry.totals.savings_interest == 8_525
