@@ -1344,39 +1344,38 @@ def _made(job: ImportJob, entity: str) -> list[int]:
 
 def _used_since(job: ImportJob) -> list[str]:
     """What has happened to this import's records since it landed, in words (empty: nothing)."""
+    accounts = _made(job, "savings_accounts")
+    checks = [
+        (
+            SavingsTransaction.objects.filter(account_id__in=accounts).exclude(channel=Channel.IMPORT),
+            "account__number",
+            _("savings account %(number)s has transactions"),
+        ),
+        (
+            InterestPosting.objects.filter(account_id__in=accounts).exclude(kind=InterestPostingKind.OPENING),
+            "account__number",
+            _("savings account %(number)s has interest booked"),
+        ),
+        (
+            LoanTransaction.objects.filter(loan_id__in=_made(job, "loans")).exclude(
+                kind=LoanTransactionKind.OPENING
+            ),
+            "loan__number",
+            _("loan %(number)s has transactions"),
+        ),
+        (
+            ShareTransaction.objects.filter(account__member_id__in=_made(job, "members")).exclude(
+                channel=Channel.IMPORT
+            ),
+            "account__member__number",
+            _("member %(number)s bought shares"),
+        ),
+    ]
     found = []
-    moved = (
-        SavingsTransaction.objects.filter(account_id__in=_made(job, "savings_accounts"))
-        .exclude(channel=Channel.IMPORT)
-        .values_list("account__number", flat=True)
-        .first()
-    )
-    if moved is not None:
-        found.append(_("savings account %(number)s has transactions") % {"number": moved})
-    earned = (
-        InterestPosting.objects.filter(account_id__in=_made(job, "savings_accounts"))
-        .exclude(kind=InterestPostingKind.OPENING)
-        .values_list("account__number", flat=True)
-        .first()
-    )
-    if earned is not None:
-        found.append(_("savings account %(number)s has interest booked") % {"number": earned})
-    repaid = (
-        LoanTransaction.objects.filter(loan_id__in=_made(job, "loans"))
-        .exclude(kind=LoanTransactionKind.OPENING)
-        .values_list("loan__number", flat=True)
-        .first()
-    )
-    if repaid is not None:
-        found.append(_("loan %(number)s has transactions") % {"number": repaid})
-    bought = (
-        ShareTransaction.objects.filter(account__member_id__in=_made(job, "members"))
-        .exclude(channel=Channel.IMPORT)
-        .values_list("account__member__number", flat=True)
-        .first()
-    )
-    if bought is not None:
-        found.append(_("member %(number)s bought shares") % {"number": bought})
+    for rows, number_field, words in checks:
+        number = rows.values_list(number_field, flat=True).first()
+        if number is not None:
+            found.append(words % {"number": number})
     return found
 
 

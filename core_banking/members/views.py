@@ -367,12 +367,7 @@ def group_create(request: HttpRequest) -> HttpResponse:
 def group_edit(request: HttpRequest, group_id: int) -> HttpResponse:
     profile = _manager(request)
     group = _visible_group(profile, group_id)
-    form = GroupForm(
-        request.POST or None,
-        initial=_group_initial(group),
-        visible_branch_ids=profile.visible_branch_ids(),
-        group=group,
-    )
+    form = _group_form(profile, group, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.group_update(actor=request.user, group=group, data=_group_data(form, group.branch_id))
@@ -410,9 +405,9 @@ def _group_initial(group: MemberGroup) -> dict[str, Any]:
     }
 
 
-def _group_form(profile: StaffProfile, group: MemberGroup) -> GroupForm:
+def _group_form(profile: StaffProfile, group: MemberGroup, data: Any = None) -> GroupForm:
     return GroupForm(
-        initial=_group_initial(group), visible_branch_ids=profile.visible_branch_ids(), group=group
+        data, initial=_group_initial(group), visible_branch_ids=profile.visible_branch_ids(), group=group
     )
 
 
